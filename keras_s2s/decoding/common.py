@@ -1,0 +1,83 @@
+"""What every decoding strategy shares: the step contract, hypotheses, numpy helpers.
+
+A *step function* is the whole interface between decoding and a model:
+
+    step_fn(token_ids, state, memory) -> (logits, new_state, attention)
+
+- `token_ids`: `(n,)` int32, the previous token of each of the `n` rows;
+- `state`: dict of `(n, ...)` float arrays that change every step (RNN states);
+- `memory`: dict of `(n, ...)` arrays fixed per source (encoder outputs, mask);
+- `logits`: `(n, vocab)` float; `attention`: `(n, src_len)` or `None`.
+
+All arrays are numpy, so the same strategies decode Keras, TFLite and ONNX models.
+"""
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+StepFunction = Callable[[np.ndarray, dict, dict], tuple]
+
+
+@dataclass
+class Hypothesis:
+    """One decoded sequence.
+
+    Attributes:
+        tokens: generated token ids, without the start token and without the end token.
+        score: sum of the log-probabilities of the generated tokens (and of the end
+            token when `finished`).
+        attention: `(len(tokens), src_len)` attention weights of the steps that produced
+            the tokens, or `None` for a model without attention.
+        finished: whether the sequence ended with the end token (else it hit
+            `max_length`).
+        ranking_score: the score hypotheses were ranked by (beam search with a length
+            penalty divides `score` by it; else equal to `score`).
+    """
+
+    tokens: list
+    score: float
+    attention: Optional[np.ndarray]
+    finished: bool
+    ranking_score: Optional[float] = None
+
+    def __post_init__(self):
+        if self.ranking_score is None:
+            self.ranking_score = self.score
+
+
+def log_softmax(logits):
+    """Numerically stable log-softmax over the last axis, in float64."""
+    logits = np.asarray(logits, dtype=np.float64)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def batch_size(state, memory):
+    """The number of rows of a decoding batch."""
+    for tree in (state, memory):
+        for value in tree.values():
+            return int(np.shape(value)[0])
+    raise ValueError("state and memory are both empty: the batch size is unknown.")
+
+
+def repeat_rows(tree, times):
+    """Repeats every row of every array `times` times: `[a, b] -> [a, a, b, b]`."""
+    return {name: np.repeat(value, times, axis=0) for name, value in tree.items()}
+
+
+def take_rows(tree, rows):
+    """Selects rows of every array of a dict."""
+    return {name: value[rows] for name, value in tree.items()}
+
+
+def check_ids(start_id, end_id, max_length):
+    """Validates the arguments every strategy takes."""
+    for name, value in (("start_id", start_id), ("end_id", end_id)):
+        if not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"{name} must be a non-negative token id, got {value!r}.")
+    if not isinstance(max_length, (int, np.integer)) or max_length < 1:
+        raise ValueError(
+            f"max_length must be a positive number of tokens, got {max_length!r}."
+        )

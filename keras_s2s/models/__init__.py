@@ -1,0 +1,7 @@
+"""Models of keras_s2s: the training model and the stepwise inference model."""
+
+from keras_s2s.models.inference import Seq2SeqInference
+from keras_s2s.models.losses import MaskedAccuracy, MaskedSparseCrossentropy
+from keras_s2s.models.seq2seq import Seq2Seq
+
+__all__ = ["MaskedAccuracy", "MaskedSparseCrossentropy", "Seq2Seq", "Seq2SeqInference"]

@@ -1,0 +1,133 @@
+"""The stepwise inference model: encode a source once, then decode one step at a time."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from keras_s2s import decoding
+
+
+class _Encode(keras.layers.Layer):
+    """Encoder, bridge and memory preparation of a `Seq2Seq`, as one call."""
+
+    def __init__(self, encoder, bridge, decoder, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.bridge, self.decoder = encoder, bridge, decoder
+
+    def call(self, source_ids):
+        outputs, encoder_states = self.encoder(source_ids)
+        state = self.decoder.initial_state(self.bridge(encoder_states))
+        memory = self.decoder.prepare_memory(outputs, ops.not_equal(source_ids, 0))
+        return {**state, **memory}
+
+
+class _DecodeStep(keras.layers.Layer):
+    """`Decoder.step` as a layer call, with the outputs named for export."""
+
+    def __init__(self, decoder, **kwargs):
+        super().__init__(**kwargs)
+        self.decoder = decoder
+
+    def call(self, token_ids, state, memory):
+        logits, new_state, weights = self.decoder.step(token_ids, state, memory)
+        outputs = {"logits": logits}
+        outputs.update({f"next_{name}": value for name, value in new_state.items()})
+        if weights is not None:
+            outputs["attention"] = weights
+        return outputs
+
+
+class Seq2SeqInference:
+    """Stepwise inference built from a trained `Seq2Seq`'s own layers (shared weights).
+
+    Two Keras models with a dynamic batch dimension:
+    - `encoder_model`: `{"source_ids": (batch, src_len) int32}` -> the initial decoder
+      state (`h0`, `c0`, ..., `attentional`) and the memory (`encoder_outputs`,
+      `attention_keys`, `source_mask`; empty without attention);
+    - `step_model`: `{"token_ids": (batch,) int32, <state>, <memory>}` ->
+      `{"logits": (batch, vocab), "next_<state name>": ..., "attention": (batch, src_len)}`.
+
+    `encode()` and `decode_step()` run them on numpy arrays (compiled with
+    `tf.function`); `decode_step` is a step function for `keras_s2s.decoding`, which
+    `greedy()`, `beam()` and `sample()` use.
+
+    Example:
+    >>> inference = model.inference()
+    >>> [hypothesis] = inference.greedy(np.array([[5, 6, 7]]), start_id=1, end_id=2)
+    >>> hypothesis.tokens, hypothesis.attention.shape
+    """
+
+    def __init__(self, model):
+        self.model = model
+        decoder = model.decoder
+        self.state_names = list(decoder.state_names)
+        self.memory_names = []
+        if decoder.has_attention:
+            self.memory_names = ["encoder_outputs", "source_mask"]
+            if decoder.attention != "dot":
+                self.memory_names.insert(1, "attention_keys")
+
+        source_ids = keras.Input(shape=(None,), dtype="int32", name="source_ids")
+        encoded = _Encode(model.encoder, model.bridge, decoder, name="encode")(source_ids)
+        self.encoder_model = keras.Model(
+            {"source_ids": source_ids}, encoded, name="seq2seq_encoder"
+        )
+
+        token_ids = keras.Input(shape=(), dtype="int32", name="token_ids")
+        state = {
+            name: keras.Input(shape=(decoder.units,), name=name) for name in self.state_names
+        }
+        memory = {
+            name: keras.Input(shape=encoded[name].shape[1:], name=name)
+            for name in self.memory_names
+        }
+        outputs = _DecodeStep(decoder, name="decode_step")(token_ids, state, memory)
+        self.step_model = keras.Model(
+            {"token_ids": token_ids, **state, **memory}, outputs, name="seq2seq_decode_step"
+        )
+        self._encode = tf.function(self.encoder_model, reduce_retracing=True)
+        self._step = tf.function(self.step_model, reduce_retracing=True)
+
+    def encode(self, source_ids):
+        """`(batch, src_len)` ids -> `(state, memory)`, two dicts of numpy arrays."""
+        source_ids = np.asarray(source_ids, dtype=np.int32)
+        outputs = {k: v.numpy() for k, v in self._encode({"source_ids": source_ids}).items()}
+        state = {name: outputs[name] for name in self.state_names}
+        memory = {name: outputs[name] for name in self.memory_names}
+        return state, memory
+
+    def decode_step(self, token_ids, state, memory):
+        """One step on numpy arrays: `(logits, new_state, attention or None)`."""
+        inputs = {"token_ids": np.asarray(token_ids, dtype=np.int32), **state, **memory}
+        outputs = {k: v.numpy() for k, v in self._step(inputs).items()}
+        new_state = {name: outputs[f"next_{name}"] for name in self.state_names}
+        return outputs["logits"], new_state, outputs.get("attention")
+
+    def greedy(self, source_ids, *, start_id, end_id, max_length=50):
+        """Greedy decoding of a batch of sources; a list of `Hypothesis`."""
+        state, memory = self.encode(source_ids)
+        return decoding.greedy_search(
+            self.decode_step, state, memory,
+            start_id=start_id, end_id=end_id, max_length=max_length,
+        )
+
+    def beam(self, source_ids, *, start_id, end_id, max_length=50, beam_size=4,
+             length_penalty=0.0, n_best=1):
+        """Beam search of a batch of sources; for each source, `n_best` hypotheses."""
+        state, memory = self.encode(source_ids)
+        return decoding.beam_search(
+            self.decode_step, state, memory,
+            start_id=start_id, end_id=end_id, max_length=max_length,
+            beam_size=beam_size, length_penalty=length_penalty, n_best=n_best,
+        )
+
+    def sample(self, source_ids, *, start_id, end_id, max_length=50, temperature=1.0,
+               top_k=0, seed=None):
+        """Sampling of a batch of sources; a list of `Hypothesis`."""
+        state, memory = self.encode(source_ids)
+        return decoding.sample(
+            self.decode_step, state, memory,
+            start_id=start_id, end_id=end_id, max_length=max_length,
+            temperature=temperature, top_k=top_k, seed=seed,
+        )
