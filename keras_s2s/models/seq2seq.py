@@ -141,6 +141,12 @@ class Seq2Seq(keras.Model):
             metrics = [MaskedAccuracy()]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
+    def compile_from_config(self, config):
+        """Recompiles a loaded model with the loss, metrics and optimizer it was saved with."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def inference(self):
         """The stepwise inference model, sharing this model's layers and weights."""
         from keras_s2s.models.inference import Seq2SeqInference

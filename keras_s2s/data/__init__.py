@@ -1,0 +1,1 @@
+"""Data: padding (numpy, `padding`) and tf.data pipelines (`pipeline`)."""
