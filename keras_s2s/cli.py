@@ -1,4 +1,10 @@
-"""The `keras-s2s` command line: train and evaluate models on built-in tasks."""
+"""The `keras-s2s` command line: train, evaluate and translate.
+
+    keras-s2s train --task dates --out runs/dates
+    keras-s2s train --train spa-eng/train.tsv --dev spa-eng/dev.tsv --out runs/spa-eng
+    keras-s2s evaluate runs/spa-eng --json
+    echo "¿Dónde está la estación?" | keras-s2s translate runs/spa-eng --beam 4
+"""
 
 import argparse
 import json
@@ -8,18 +14,22 @@ import sys
 # Before TensorFlow is first imported: keep its C++ start-up chatter off the terminal.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from keras_s2s.layers.attention import SCORES
-from keras_s2s.layers.bridge import BRIDGES
-from keras_s2s.layers.decoder import PLACEMENTS
-from keras_s2s.layers.encoder import CELLS
-
-ATTENTION_CHOICES = ("none",) + SCORES
+ATTENTIONS = ("none", "dot", "general", "concat", "bahdanau")
+TASKS = ("reverse", "copy", "dates")
+LEVELS = ("char", "word", "subword")
 
 
 def _positive_int(text):
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _non_negative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
     return value
 
 
@@ -30,28 +40,185 @@ def _rate(text):
     return value
 
 
+def _ratio(text):
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text}")
+    return value
+
+
+def _positive_float(text):
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+# === Data options, shared by train and evaluate ===
+
+def _add_data_arguments(parser, training):
+    data = parser.add_argument_group(
+        "data",
+        "a built-in task, a TSV file with source and target columns, or line-aligned "
+        "source and target files" + ("" if training else
+                                     " (default: the test data the model was trained with)"),
+    )
+    data.add_argument("--task", choices=TASKS, help="built-in task")
+    data.add_argument("--source-column", type=_non_negative_int, default=1,
+                      help="TSV column of the source, from 0 (default 1: the manythings "
+                           "format is English<TAB>Spanish, Spanish the usual source)")
+    data.add_argument("--target-column", type=_non_negative_int, default=0,
+                      help="TSV column of the target (default 0)")
+    if training:
+        data.add_argument("--train", metavar="TSV", help="training pairs, tab-separated")
+        data.add_argument("--dev", metavar="TSV", help="dev pairs (default: held out from --train)")
+        data.add_argument("--test", metavar="TSV", help="test pairs, recorded for `evaluate`")
+        data.add_argument("--train-source", metavar="FILE")
+        data.add_argument("--train-target", metavar="FILE")
+        data.add_argument("--dev-source", metavar="FILE")
+        data.add_argument("--dev-target", metavar="FILE")
+        data.add_argument("--test-source", metavar="FILE")
+        data.add_argument("--test-target", metavar="FILE")
+        data.add_argument("--limit", type=_positive_int,
+                          help="use only the first N training pairs")
+        data.add_argument("--train-size", type=_positive_int, default=10000,
+                          help="task: generated training pairs (default 10000)")
+        data.add_argument("--dev-size", type=_positive_int, default=500,
+                          help="task: dev pairs; files without --dev: pairs held out from "
+                               "--train (default 500)")
+        data.add_argument("--test-size", type=_positive_int, default=1000,
+                          help="task: test pairs (default 1000)")
+        data.add_argument("--num-symbols", type=_positive_int, default=16,
+                          help="reverse/copy: alphabet size")
+        data.add_argument("--min-length", type=_positive_int, default=1,
+                          help="reverse/copy: shortest sequence")
+        data.add_argument("--max-length", type=_positive_int, default=16,
+                          help="reverse/copy: longest sequence")
+    else:
+        data.add_argument("--test", metavar="TSV", help="test pairs, tab-separated")
+        data.add_argument("--test-source", metavar="FILE")
+        data.add_argument("--test-target", metavar="FILE")
+        data.add_argument("--limit", type=_positive_int, help="evaluate the first N pairs only")
+
+
+def _task_data(description):
+    from keras_s2s.tasks import task_splits
+
+    return task_splits(description)
+
+
+def _read_side(description, split):
+    """The pairs of one split (`train`, `dev` or `test`) of a file description."""
+    from keras_s2s.data.corpora import read_parallel, read_tsv
+
+    if description.get(split):
+        return read_tsv(description[split], description["source_column"],
+                        description["target_column"])
+    if description.get(f"{split}_source") or description.get(f"{split}_target"):
+        if not (description.get(f"{split}_source") and description.get(f"{split}_target")):
+            raise ValueError(f"Give both --{split}-source and --{split}-target.")
+        return read_parallel(description[f"{split}_source"], description[f"{split}_target"])
+    return None
+
+
+def _training_data(args):
+    """`(train, dev, description)` from the train options."""
+    files = [args.train, args.train_source, args.train_target]
+    if args.task and any(files):
+        raise ValueError("Give either --task or training files, not both.")
+    if args.task:
+        from keras_s2s.tasks import get_task, task_description
+
+        options = {}
+        if args.task in ("reverse", "copy"):
+            options = {"num_symbols": args.num_symbols, "min_length": args.min_length,
+                       "max_length": args.max_length}
+        task = get_task(args.task, **options)
+        description = task_description(task, args.train_size, args.dev_size, args.test_size,
+                                       args.seed)
+        train, dev, _ = _task_data(description)
+        return train, dev, description
+    if not any(files):
+        raise ValueError(
+            "No training data: give --task, --train FILE.tsv, or --train-source and "
+            "--train-target."
+        )
+    description = {"source_column": args.source_column, "target_column": args.target_column}
+    for split in ("train", "dev", "test"):
+        for suffix in ("", "_source", "_target"):
+            value = getattr(args, split + suffix)
+            if value:
+                description[split + suffix] = os.path.abspath(value)
+    train = _read_side(description, "train")
+    if args.limit:
+        train = train[: args.limit]
+    dev = _read_side(description, "dev")
+    if dev is None:
+        import numpy as np
+
+        if len(train) < 2 * args.dev_size:
+            raise ValueError(
+                f"--train has {len(train)} pairs, too few to hold out --dev-size "
+                f"{args.dev_size} for dev: give --dev or a smaller --dev-size."
+            )
+        held = set(np.random.default_rng(args.seed).permutation(len(train))[: args.dev_size])
+        dev = [pair for i, pair in enumerate(train) if i in held]
+        train = [pair for i, pair in enumerate(train) if i not in held]
+        description["dev_held_out_from_train"] = args.dev_size
+    return train, dev, description
+
+
+def _test_data(args, meta):
+    """The evaluation pairs: from the options, else what the model was trained with."""
+    description = {"source_column": args.source_column, "target_column": args.target_column}
+    for key in ("test", "test_source", "test_target"):
+        if getattr(args, key):
+            description[key] = getattr(args, key)
+    if args.task:
+        raise ValueError("evaluate --task is not supported: a model is evaluated on the "
+                         "test split of the task it was trained on (the default).")
+    pairs = _read_side(description, "test")
+    if pairs is None:
+        trained_on = meta.get("data", {})
+        if "task" in trained_on:
+            pairs = _task_data(trained_on)[2]
+        else:
+            pairs = _read_side(trained_on, "test")
+        if pairs is None:
+            raise ValueError(
+                "The model was trained without test data: give --test FILE.tsv or "
+                "--test-source and --test-target."
+            )
+    return pairs[: args.limit] if args.limit else pairs
+
+
+# === train ===
+
 def _add_train_parser(commands):
     p = commands.add_parser(
-        "train",
-        help="train a model on a built-in task",
-        description="Train a Seq2Seq model on a built-in task and write a model directory.",
+        "train", help="train a model",
+        description="Train a Seq2Seq model and write a model directory.",
     )
-    p.add_argument("--task", choices=("reverse", "copy"), default="reverse",
-                   help="built-in task (default: reverse)")
     p.add_argument("--out", required=True, help="model directory to write")
-    data = p.add_argument_group("task data")
-    data.add_argument("--num-symbols", type=_positive_int, default=16)
-    data.add_argument("--min-length", type=_positive_int, default=1)
-    data.add_argument("--max-length", type=_positive_int, default=16)
-    data.add_argument("--train-size", type=_positive_int, default=10000)
-    data.add_argument("--dev-size", type=_positive_int, default=500)
-    data.add_argument("--test-size", type=_positive_int, default=1000)
+    _add_data_arguments(p, training=True)
+    tok = p.add_argument_group("tokenization (tensorflow-text)")
+    tok.add_argument("--level", choices=LEVELS,
+                     help="tokens for both sides (default: the task's level, else word)")
+    tok.add_argument("--source-level", choices=LEVELS, help="override --level for the source")
+    tok.add_argument("--target-level", choices=LEVELS, help="override --level for the target")
+    tok.add_argument("--vocab-size", type=_positive_int, default=8000,
+                     help="largest vocabulary per side, special tokens included (default 8000)")
+    tok.add_argument("--lowercase", action="store_true", help="lower-case both sides")
+    tok.add_argument("--max-source-length", type=_positive_int, default=100,
+                     help="drop training pairs with longer sources, in tokens (default 100)")
+    tok.add_argument("--max-target-length", type=_positive_int, default=100,
+                     help="drop training pairs with longer targets, in tokens (default 100)")
     arch = p.add_argument_group("architecture")
-    arch.add_argument("--attention", choices=ATTENTION_CHOICES, default="general")
-    arch.add_argument("--attention-placement", choices=PLACEMENTS, default="luong")
+    arch.add_argument("--attention", choices=ATTENTIONS, default="general")
+    arch.add_argument("--attention-placement", choices=("luong", "bahdanau"), default="luong")
     arch.add_argument("--input-feeding", action="store_true",
                       help="Luong input feeding (needs attention and luong placement)")
-    arch.add_argument("--cell", choices=CELLS, default="gru")
+    arch.add_argument("--cell", choices=("gru", "lstm"), default="gru")
     arch.add_argument("--bidirectional", action="store_true", help="bidirectional encoder")
     arch.add_argument("--layers", type=_positive_int, default=1,
                       help="encoder and decoder layers (default 1)")
@@ -60,41 +227,49 @@ def _add_train_parser(commands):
     arch.add_argument("--decoder-units", type=_positive_int, default=None,
                       help="decoder units (default: the encoder output size)")
     arch.add_argument("--embedding-dim", type=_positive_int, default=32)
-    arch.add_argument("--bridge", choices=BRIDGES, default="dense")
+    arch.add_argument("--bridge", choices=("zero", "copy", "dense"), default="dense")
     arch.add_argument("--dropout", type=_rate, default=0.0)
     arch.add_argument("--reverse-source", action="store_true",
                       help="read the source backwards (Sutskever et al.)")
     fit = p.add_argument_group("training")
     fit.add_argument("--epochs", type=_positive_int, default=10)
     fit.add_argument("--batch-size", type=_positive_int, default=64)
-    fit.add_argument("--learning-rate", type=float, default=3e-3)
-    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--learning-rate", type=_positive_float, default=3e-3)
+    fit.add_argument("--patience", type=_non_negative_int, default=0,
+                     help="early stopping: epochs without a better dev loss (0: off)")
+    fit.add_argument("--teacher-forcing", type=_ratio, default=1.0,
+                     help="share of steps fed the gold token; below 1: scheduled sampling")
+    fit.add_argument("--max-minutes", type=_positive_float,
+                     help="stop training after this much wall-clock time")
+    fit.add_argument("--seed", type=int, default=0, help="seeds data, weights and batches")
+    fit.add_argument("--resume", action="store_true",
+                     help="continue the training in --out from its last checkpoint")
+    fit.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     fit.add_argument("--quiet", action="store_true", help="no progress bars")
+    fit.add_argument("--no-tensorboard", action="store_true", help="no TensorBoard logs")
     p.set_defaults(run=_train)
 
 
-def _add_evaluate_parser(commands):
-    p = commands.add_parser(
-        "evaluate",
-        help="evaluate a model directory on held-out data",
-        description="Decode the held-out test split of the model's task and score it.",
-    )
-    p.add_argument("model", help="model directory written by `keras-s2s train`")
-    p.add_argument("--beam", type=_positive_int, default=1,
-                   help="beam size (1: greedy search, the default)")
-    p.add_argument("--length-penalty", type=float, default=0.0)
-    p.add_argument("--json", action="store_true", help="print one JSON object on one line")
-    p.add_argument("--examples", type=int, default=0, metavar="N",
-                   help="also print N decoded examples")
-    p.set_defaults(run=_evaluate)
-
-
 def _train(args):
-    from keras_s2s.experiment import train_on_task
-    from keras_s2s.tasks import get_task
+    from keras_s2s.trained_model import read_meta
+    from keras_s2s.training import train
 
-    task = get_task(args.task, num_symbols=args.num_symbols, min_length=args.min_length,
-                    max_length=args.max_length)
+    given = [args.task, args.train, args.train_source, args.train_target]
+    if args.resume and not any(given):
+        meta = read_meta(args.out)
+        description = meta["data"]
+        if "task" in description:
+            train_pairs, dev_pairs, _ = _task_data(description)
+        else:
+            train_pairs, dev_pairs = _resumed_file_data(description)
+    else:
+        train_pairs, dev_pairs, description = _training_data(args)
+    default_level = "word"
+    if args.task:
+        from keras_s2s.tasks import get_task
+
+        default_level = get_task(args.task).level
+    level = args.level or default_level
     config = {
         "embedding_dim": args.embedding_dim,
         "units": args.units,
@@ -109,42 +284,137 @@ def _train(args):
         "bridge": args.bridge,
         "dropout": args.dropout,
         "reverse_source": args.reverse_source,
+        "teacher_forcing": args.teacher_forcing,
     }
-    trained = train_on_task(
-        task, args.out, config,
-        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        train_size=args.train_size, dev_size=args.dev_size, test_size=args.test_size,
-        seed=args.seed, verbose=0 if args.quiet else 2,
+    log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    trained = train(
+        train_pairs, dev_pairs, args.out, config,
+        source_level=args.source_level or level, target_level=args.target_level or level,
+        lowercase=args.lowercase, source_vocab_size=args.vocab_size,
+        target_vocab_size=args.vocab_size, max_source_length=args.max_source_length,
+        max_target_length=args.max_target_length, epochs=args.epochs,
+        batch_size=args.batch_size, learning_rate=args.learning_rate,
+        patience=args.patience, seed=args.seed, max_minutes=args.max_minutes,
+        resume=args.resume, overwrite=args.overwrite, data_description=description,
+        tensorboard=not args.no_tensorboard, verbose=2 if args.quiet else 1, log=log,
     )
     training = trained.meta["training"]
-    print(f"Saved {args.out} (trained {training['seconds']} s, "
-          f"{training['target_tokens_per_second']:.0f} target tokens/s)", file=sys.stderr)
+    log(f"Saved {args.out}: {training['epochs_completed']} epoch(s), "
+        f"{training['train_seconds_this_run']} s of training in this run, "
+        f"{training['target_tokens_per_second']} target tokens/s.")
+
+
+def _resumed_file_data(description):
+    train_pairs = _read_side(description, "train")
+    dev_pairs = _read_side(description, "dev")
+    if dev_pairs is None:
+        raise ValueError("Give the training data again to resume (the dev set was held out "
+                         "from --train): repeat the original train command with --resume.")
+    return train_pairs, dev_pairs
+
+
+# === evaluate ===
+
+def _add_evaluate_parser(commands):
+    p = commands.add_parser(
+        "evaluate", help="score a model on held-out data",
+        description="Translate held-out pairs and score them (sacreBLEU BLEU and chrF, "
+                    "exact match), overall and by source length.",
+    )
+    p.add_argument("model", help="model directory")
+    _add_data_arguments(p, training=False)
+    p.add_argument("--beam", type=_positive_int, default=1,
+                   help="beam size (default 1: greedy search)")
+    p.add_argument("--length-penalty", type=float, default=0.0)
+    p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--json", action="store_true", help="print one JSON object on one line")
+    p.add_argument("--examples", type=_non_negative_int, default=0, metavar="N",
+                   help="also print N translated examples to stderr")
+    p.set_defaults(run=_evaluate)
 
 
 def _evaluate(args):
-    from keras_s2s.experiment import TrainedModel, evaluate
+    from keras_s2s.evaluation import evaluate
+    from keras_s2s.trained_model import TrainedModel
 
     trained = TrainedModel.load(args.model)
-    result = evaluate(trained, beam_size=args.beam, length_penalty=args.length_penalty)
+    pairs = _test_data(args, trained.meta)
+    result = evaluate(trained, pairs, beam_size=args.beam, length_penalty=args.length_penalty,
+                      batch_size=args.batch_size)
     if args.examples:
-        from keras_s2s.experiment import build_task
-
-        data = trained.meta["data"]
-        _, _, pairs = build_task(trained.meta["task"]).splits(
-            0, data["dev_size"], data["test_size"], seed=data["seed"])
-        pairs = pairs[: args.examples]
-        outputs = trained.translate([s for s, _ in pairs], beam_size=args.beam)
-        for (source, target), output in zip(pairs, outputs):
-            mark = "ok " if output == target else "BAD"
-            print(f"{mark} {' '.join(source)} -> {' '.join(output)}", file=sys.stderr)
+        sample = pairs[: args.examples]
+        outputs = trained.translate([s for s, _ in sample], beam_size=args.beam)
+        for (source, target), output in zip(sample, outputs):
+            print(f"{source}\n  -> {output}\n  ref {target}", file=sys.stderr)
     if args.json:
-        print(json.dumps(result, separators=(",", ":")))
-    else:
-        print(f"exact match {result['exact_match']:.4f}, token accuracy "
-              f"{result['token_accuracy']:.4f} on n={result['n']} ({result['decoding']})")
-        for bucket, scores in result["by_source_length"].items():
-            print(f"  source length {bucket:>7}: exact match {scores['exact_match']:.4f} "
-                  f"(n={scores['n']})")
+        print(json.dumps(result, ensure_ascii=False, separators=(",", ":")))
+        return
+    print(f"BLEU {result['bleu']:.2f}  chrF {result['chrf']:.2f}  exact match "
+          f"{result['exact_match']:.4f}  n={result['n']}  ({result['decoding']})")
+    for bucket, scores in result["by_source_length"].items():
+        print(f"  source length {bucket:>7}: BLEU {scores['bleu']:6.2f}  exact match "
+              f"{scores['exact_match']:.4f}  n={scores['n']}")
+    print(f"  {result['bleu_signature']}")
+
+
+# === translate ===
+
+def _add_translate_parser(commands):
+    p = commands.add_parser(
+        "translate", help="translate text with a model",
+        description="Translate each TEXT (or each line of stdin) and print one output per line.",
+    )
+    p.add_argument("model", help="model directory")
+    p.add_argument("text", nargs="*", help="texts to translate (default: lines of stdin)")
+    p.add_argument("--beam", type=_positive_int, default=1,
+                   help="beam size (default 1: greedy search)")
+    p.add_argument("--nbest", type=_positive_int, default=1,
+                   help="print the N best translations of each input as "
+                        "INPUT_INDEX<TAB>SCORE<TAB>TEXT (needs --beam >= N)")
+    p.add_argument("--length-penalty", type=float, default=0.0)
+    p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--attention-plot", metavar="FILE.png",
+                   help="write an attention heatmap per input (FILE-2.png, ... for more inputs)")
+    p.set_defaults(run=_translate)
+
+
+def _translate(args):
+    from keras_s2s.trained_model import TrainedModel
+
+    if args.nbest > args.beam:
+        raise ValueError(f"--nbest {args.nbest} needs --beam {args.nbest} or more.")
+    texts = args.text
+    if not texts:
+        stdin = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+        texts = stdin.splitlines()
+    trained = TrainedModel.load(args.model)
+    results = trained.decode(texts, beam_size=args.beam, length_penalty=args.length_penalty,
+                             n_best=args.nbest, batch_size=args.batch_size)
+    for index, hypotheses in enumerate(results):
+        outputs = trained.detokenize([h.tokens for h in hypotheses])
+        if args.nbest == 1:
+            print(outputs[0])
+        else:
+            for hypothesis, output in zip(hypotheses, outputs):
+                print(f"{index}\t{hypothesis.ranking_score:.4f}\t{output}")
+    if args.attention_plot:
+        from keras_s2s.plotting import plot_attention
+
+        if not trained.model.decoder.has_attention:
+            raise ValueError("--attention-plot needs a model with attention.")
+        stem, ext = os.path.splitext(args.attention_plot)
+        source_ids = trained.tokenize_sources(texts)
+        for index, hypotheses in enumerate(results):
+            best = hypotheses[0]
+            path = args.attention_plot if index == 0 else f"{stem}-{index + 1}{ext or '.png'}"
+            plot_attention(
+                best.attention[:, : len(source_ids[index])],
+                [trained.source_vocab.tokens[i] for i in source_ids[index]],
+                [trained.target_vocab.tokens[i] for i in best.tokens],
+                path,
+                title=texts[index],
+            )
+            print(f"Wrote {path}", file=sys.stderr)
 
 
 def build_parser():
@@ -154,14 +424,17 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_train_parser(commands)
     _add_evaluate_parser(commands)
+    _add_translate_parser(commands)
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    from keras_s2s.training import TrainingError
+
     try:
         args.run(args)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, TrainingError) as e:
         print(f"keras-s2s {args.command}: error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -1,19 +1,28 @@
-"""The `keras-s2s` CLI and the train / evaluate workflow behind it."""
+"""The `keras-s2s` CLI end to end: train, evaluate, translate, on tasks and real corpora."""
 
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
-import numpy as np
+import matplotlib.image
 import pytest
 
 from keras_s2s.cli import main
-from keras_s2s.experiment import TrainedModel, evaluate, train_on_task
-from keras_s2s.tasks import get_task
+from keras_s2s.evaluation import evaluate
+from keras_s2s.tasks import get_task, task_splits
+from keras_s2s.trained_model import TrainedModel
+from keras_s2s.training import train_task
 
-TINY = ["--units", "8", "--embedding-dim", "8", "--train-size", "200", "--dev-size", "20",
-        "--test-size", "30", "--max-length", "5", "--epochs", "1", "--quiet"]
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+needs_shared = pytest.mark.skipif(
+    not SHARED.is_dir(), reason=f"the shared corpora are not at {SHARED}"
+)
+TINY = ["--units", "8", "--embedding-dim", "8", "--epochs", "1", "--quiet",
+        "--no-tensorboard"]
+TINY_TASK = TINY + ["--train-size", "200", "--dev-size", "20", "--test-size", "30",
+                    "--max-length", "5"]
 
 
 @pytest.fixture(scope="module")
@@ -21,20 +30,23 @@ def tiny_model_dir(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("cli") / "tiny")
     assert main(["train", "--task", "reverse", "--attention", "bahdanau",
                  "--attention-placement", "bahdanau", "--cell", "lstm", "--bidirectional",
-                 "--out", out] + TINY) == 0
+                 "--out", out] + TINY_TASK) == 0
     return out
 
 
 def test_train_writes_a_complete_model_directory(tiny_model_dir):
     assert sorted(os.listdir(tiny_model_dir)) == [
-        "history.json", "model.keras", "s2s.json", "source_vocab.txt", "target_vocab.txt"]
+        "checkpoints", "history.json", "model.keras", "s2s.json", "source_vocab.txt",
+        "target_vocab.txt"]
     meta = json.load(open(os.path.join(tiny_model_dir, "s2s.json")))
+    assert meta["status"] == "trained"
     assert meta["model"]["attention"] == "bahdanau"
     assert meta["model"]["cell"] == "lstm" and meta["model"]["bidirectional"]
-    assert meta["task"] == {"name": "reverse", "num_symbols": 16, "min_length": 1,
-                            "max_length": 5}
+    assert meta["data"]["task"] == {"name": "reverse", "num_symbols": 16, "min_length": 1,
+                                    "max_length": 5}
+    assert meta["tokenizer"]["source"]["level"] == "word"
     history = json.load(open(os.path.join(tiny_model_dir, "history.json")))
-    assert len(history["loss"]) == 1 and np.isfinite(history["val_loss"][0])
+    assert len(history["loss"]) == 1 and len(history["val_loss"]) == 1
 
 
 def test_evaluate_json_is_one_line_with_metrics(tiny_model_dir, capsys):
@@ -43,31 +55,73 @@ def test_evaluate_json_is_one_line_with_metrics(tiny_model_dir, capsys):
     assert out.count("\n") == 1
     result = json.loads(out)
     assert result["n"] == 30
-    assert 0.0 <= result["exact_match"] <= 1.0
+    for key in ("bleu", "chrf", "exact_match"):
+        assert 0.0 <= result[key] <= 100.0
+    assert result["bleu_signature"].startswith("nrefs:1|case:mixed")
     assert sum(b["n"] for b in result["by_source_length"].values()) == 30
-    # The loaded model decodes what the evaluation scored.
+    # The same numbers from the Python API on the regenerated test split.
     trained = TrainedModel.load(tiny_model_dir)
-    again = evaluate(trained)
-    assert again["exact_match"] == result["exact_match"]
+    again = evaluate(trained, task_splits(trained.meta["data"])[2])
+    assert again["bleu"] == result["bleu"] and again["exact_match"] == result["exact_match"]
 
 
 def test_evaluate_with_beam(tiny_model_dir, capsys):
-    assert main(["evaluate", tiny_model_dir, "--json", "--beam", "3"]) == 0
+    assert main(["evaluate", tiny_model_dir, "--json", "--beam", "3", "--limit", "10"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["decoding"] == "beam3" and result["n"] == 30
+    assert result["decoding"] == "beam3" and result["n"] == 10
+
+
+def test_translate_arguments_and_stdin(tiny_model_dir, capsys, monkeypatch):
+    assert main(["translate", tiny_model_dir, "a b c", "d e"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    monkeypatch.setattr(sys, "stdin", _FakeStdin(b"a b c\nd e\n\xff\xfe bad utf-8\n"))
+    assert main(["translate", tiny_model_dir]) == 0
+    from_stdin = capsys.readouterr().out.splitlines()
+    assert from_stdin[:2] == lines and len(from_stdin) == 3
+
+
+def test_translate_nbest(tiny_model_dir, capsys):
+    assert main(["translate", tiny_model_dir, "a b c", "--beam", "3", "--nbest", "3"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 3 and {r[0] for r in rows} == {"0"}
+    scores = [float(r[1]) for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    assert main(["translate", tiny_model_dir, "a", "--nbest", "2"]) == 2
+    assert "--beam" in capsys.readouterr().err
+
+
+def test_translate_attention_plot(tiny_model_dir, tmp_path, capsys):
+    plot = tmp_path / "attention.png"
+    assert main(["translate", tiny_model_dir, "a b c", "d e f g", "--attention-plot",
+                 str(plot)]) == 0
+    for path in (plot, tmp_path / "attention-2.png"):
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert matplotlib.image.imread(str(path)).shape[0] > 100
 
 
 def test_clear_errors(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "nope"), "--json"]) == 2
     assert "does not exist" in capsys.readouterr().err
     out = str(tmp_path / "bad")
-    assert main(["train", "--attention", "none", "--input-feeding", "--out", out] + TINY) == 2
+    assert main(["train", "--task", "reverse", "--attention", "none", "--input-feeding",
+                 "--out", out] + TINY_TASK) == 2
     assert "input_feeding" in capsys.readouterr().err
-    assert not os.path.exists(out)
+    assert main(["train", "--out", out] + TINY) == 2
+    assert "No training data" in capsys.readouterr().err
+    assert main(["train", "--train", str(tmp_path / "missing.tsv"), "--out", out] + TINY) == 2
+    assert "missing.tsv does not exist" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "--attention", "multihead", "--out", out])
     with pytest.raises(SystemExit):
         main(["train", "--units", "0", "--out", out])
+
+
+def test_existing_output_is_not_overwritten_by_accident(tiny_model_dir, capsys):
+    before = os.path.getmtime(os.path.join(tiny_model_dir, "model.keras"))
+    assert main(["train", "--task", "reverse", "--out", tiny_model_dir] + TINY_TASK) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert os.path.getmtime(os.path.join(tiny_model_dir, "model.keras")) == before
 
 
 def test_console_script_is_installed():
@@ -76,8 +130,53 @@ def test_console_script_is_installed():
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0
-    for option in ("--attention", "--bidirectional", "--cell", "--bridge", "--out"):
+    for option in ("--attention", "--bidirectional", "--cell", "--level", "--resume",
+                   "--teacher-forcing", "--source-column"):
         assert option in result.stdout
+
+
+class _FakeStdin:
+    def __init__(self, data):
+        import io
+
+        self.buffer = io.BytesIO(data)
+
+
+@needs_shared
+def test_spa_eng_tsv_end_to_end(tmp_path, capsys):
+    """Train on a few hundred manythings lines (Spanish -> English), evaluate, translate."""
+    corpus = SHARED / "spa-eng"
+    out = str(tmp_path / "spa-eng")
+    assert main(["train", "--train", str(corpus / "train.tsv"), "--dev", str(corpus / "dev.tsv"),
+                 "--test", str(corpus / "test.tsv"), "--limit", "300", "--level", "word",
+                 "--vocab-size", "500", "--out", out] + TINY) == 0
+    capsys.readouterr()
+    assert main(["evaluate", out, "--json", "--limit", "40"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n"] == 40 and "bleu" in result and "chrf" in result
+    plot = tmp_path / "es.png"
+    assert main(["translate", out, "¿Dónde está la estación?", "--attention-plot", str(plot)]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+@needs_shared
+def test_multi30k_line_aligned_end_to_end(tmp_path, capsys):
+    """German -> English from two line-aligned files, subword tokens."""
+    corpus = SHARED / "multi30k"
+    out = str(tmp_path / "multi30k")
+    assert main(["train", "--train-source", str(corpus / "train.de"),
+                 "--train-target", str(corpus / "train.en"),
+                 "--dev-source", str(corpus / "val.de"), "--dev-target", str(corpus / "val.en"),
+                 "--test-source", str(corpus / "test_2016_flickr.de"),
+                 "--test-target", str(corpus / "test_2016_flickr.en"),
+                 "--limit", "300", "--level", "subword", "--vocab-size", "600",
+                 "--out", out] + TINY) == 0
+    capsys.readouterr()
+    assert main(["evaluate", out, "--json", "--limit", "30", "--beam", "2"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 30
+    assert main(["translate", out, "Ein Hund läuft im Park."]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1
 
 
 @pytest.mark.slow
@@ -89,20 +188,37 @@ def test_reverse_task_attention_beats_the_bottleneck(tmp_path):
     task = get_task("reverse", num_symbols=16, min_length=1, max_length=16)
     results = {}
     for attention in ("general", "none"):
-        trained = train_on_task(
+        trained = train_task(
             task, str(tmp_path / attention),
             {"units": 64, "embedding_dim": 32, "attention": attention},
-            epochs=5, learning_rate=3e-3, verbose=0,
+            epochs=5, learning_rate=3e-3, verbose=0, tensorboard=False, log=lambda m: None,
         )
-        results[attention] = evaluate(trained)
+        results[attention] = evaluate(trained, task_splits(trained.meta["data"])[2])
     longest = list(results["general"]["by_source_length"])[-1]
-    print(
-        f"\nreverse, exact match: attention {results['general']['exact_match']:.3f} "
-        f"(longest {longest}: {results['general']['by_source_length'][longest]['exact_match']:.3f}), "
-        f"none {results['none']['exact_match']:.3f} "
-        f"(longest: {results['none']['by_source_length'][longest]['exact_match']:.3f})"
-    )
-    assert results["general"]["exact_match"] >= 0.95
     with_attention = results["general"]["by_source_length"][longest]["exact_match"]
     without = results["none"]["by_source_length"][longest]["exact_match"]
+    print(f"\nreverse, exact match: attention {results['general']['exact_match']:.3f} "
+          f"(sources of {longest} symbols: {with_attention:.3f}), none "
+          f"{results['none']['exact_match']:.3f} ({without:.3f})")
+    assert results["general"]["exact_match"] >= 0.95
     assert without < with_attention - 0.3
+
+
+@pytest.mark.slow
+def test_dates_model_reaches_99_percent(tmp_path):
+    """A small model learns the dates task (held-out strings) in about a minute of CPU."""
+    trained = train_task(
+        "dates", str(tmp_path / "dates"),
+        {"units": 64, "embedding_dim": 32, "attention": "bahdanau",
+         "attention_placement": "bahdanau", "bidirectional": True},
+        epochs=6, verbose=0, tensorboard=False, log=lambda m: None,
+    )
+    test = task_splits(trained.meta["data"])[2]
+    result = evaluate(trained, test)
+    print(f"\ndates: exact match {result['exact_match']:.4f} on {result['n']} held-out dates")
+    assert result["n"] == 1000
+    assert result["exact_match"] >= 0.99
+    # Dates as people write them, beyond the held-out split's own strings.
+    examples = ["Nov. 23rd, 2026", "11/23/2026", "23.11.2026", "2026-11-23",
+                "monday, november 23, 2026", "the 23rd of November, 2026"]
+    assert trained.translate(examples) == ["2026-11-23"] * len(examples)

@@ -14,9 +14,10 @@ from keras_s2s.utils.atomic import atomic_directory
 
 def test_reverse_and_copy_targets():
     train, _, _ = get_task("reverse", max_length=6).splits(50, 5, 5, seed=1)
-    assert all(target == source[::-1] for source, target in train)
+    assert all(target.split() == source.split()[::-1] for source, target in train)
     train, _, _ = get_task("copy", max_length=6).splits(50, 5, 5, seed=1)
     assert all(target == source for source, target in train)
+    assert all(isinstance(source, str) for source, _ in train)
 
 
 def test_splits_are_deterministic_and_held_out():
@@ -25,11 +26,11 @@ def test_splits_are_deterministic_and_held_out():
     assert first == task.splits(2000, 100, 200, seed=3)
     assert first != task.splits(2000, 100, 200, seed=4)
     train, dev, test = first
-    train_sources = {tuple(s) for s, _ in train}
-    heldout = [tuple(s) for s, _ in dev + test]
+    train_sources = {s for s, _ in train}
+    heldout = [s for s, _ in dev + test]
     assert len(set(heldout)) == len(heldout) == 300
     assert not train_sources & set(heldout)
-    lengths = [len(s) for s, _ in train]
+    lengths = [len(s.split()) for s, _ in train]
     assert min(lengths) == 2 and max(lengths) == 6
 
 
@@ -51,6 +52,16 @@ def test_bad_task_options(bad):
 def test_unknown_task_name():
     with pytest.raises(ValueError, match="reverse"):
         get_task("dates-in-klingon")
+
+
+def test_tasks_rebuild_from_their_config():
+    for name in ("reverse", "copy", "dates"):
+        task = get_task(name)
+        config = task.get_config()
+        again = get_task(**config)
+        assert again.get_config() == config
+        assert again.splits(20, 5, 5, seed=2) == task.splits(20, 5, 5, seed=2)
+        assert task.level in ("char", "word")
 
 
 def test_vocabulary_encode_decode_and_round_trip(tmp_path):

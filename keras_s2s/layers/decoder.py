@@ -44,6 +44,11 @@ class Decoder(keras.layers.Layer):
         input_feeding: feed the previous attentional vector (Luong placement only).
         attention_units: hidden size of the concat / bahdanau scores (default `units`).
         dropout: dropout rate on the target embeddings and before the output layer.
+        teacher_forcing: share of training steps fed the gold previous token; below 1,
+            the other steps get the decoder's own previous prediction (scheduled
+            sampling, Bengio et al. 2015), which narrows the gap between training and
+            decoding (exposure bias). Inference is unaffected.
+        seed: seed of the dropout and scheduled-sampling randomness.
         **kwargs: other `keras.layers.Layer` arguments.
 
     Call arguments:
@@ -77,6 +82,8 @@ class Decoder(keras.layers.Layer):
         input_feeding=False,
         attention_units=None,
         dropout=0.0,
+        teacher_forcing=1.0,
+        seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -101,6 +108,8 @@ class Decoder(keras.layers.Layer):
             raise ValueError(f"A decoder needs at least one layer, got num_layers={num_layers}.")
         if not 0.0 <= float(dropout) < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        if not 0.0 <= float(teacher_forcing) <= 1.0:
+            raise ValueError(f"teacher_forcing must be in [0, 1], got {teacher_forcing}.")
         self.vocab_size = vocab_size
         self.embedding_dim = embedding_dim
         self.units = units
@@ -111,6 +120,8 @@ class Decoder(keras.layers.Layer):
         self.input_feeding = input_feeding
         self.attention_units = attention_units
         self.dropout = dropout
+        self.teacher_forcing = teacher_forcing
+        self.seed = seed
         self.rnn_state_names = decoder_state_names(cell, num_layers)
         self.state_names = self.rnn_state_names + (["attentional"] if input_feeding else [])
 
@@ -125,7 +136,8 @@ class Decoder(keras.layers.Layer):
             self.attentional_dense = keras.layers.Dense(
                 units, activation="tanh", use_bias=False, name="attentional_dense"
             )
-        self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
+        self.dropout_layer = keras.layers.Dropout(dropout, seed=seed, name="dropout")
+        self.seed_generator = keras.random.SeedGenerator(seed)
         self.output_dense = keras.layers.Dense(vocab_size, name="output_dense")
 
     @property
@@ -230,21 +242,37 @@ class Decoder(keras.layers.Layer):
             source_mask = ops.ones(ops.shape(values)[:2])
         memory = self.prepare_memory(values, source_mask)
         inputs = self.dropout_layer(self.embedding(target_ids), training=training)
+        scheduled_sampling = bool(training) and self.teacher_forcing < 1.0
+        if scheduled_sampling:
+            # Which positions get the gold token; the first (the start token) always does.
+            use_gold = keras.random.uniform(ops.shape(target_ids), seed=self.seed_generator)
+            use_gold = ops.concatenate(
+                [ops.ones_like(use_gold[:, :1]), use_gold[:, 1:]], axis=1
+            ) < self.teacher_forcing
+            steps = (ops.transpose(inputs, (1, 0, 2)), ops.transpose(use_gold, (1, 0)))
+        else:
+            steps = ops.transpose(inputs, (1, 0, 2))
 
-        def body(carry, x_t):
-            state, _, _ = carry
+        def body(carry, step_inputs):
+            state, _, _, prediction = carry
+            if scheduled_sampling:
+                gold, use_gold_t = step_inputs
+                x_t = ops.where(ops.expand_dims(use_gold_t, -1), gold, self.embedding(prediction))
+            else:
+                x_t = step_inputs
             output, new_state, weights = self.forward_step(x_t, state, memory, training)
-            return new_state, output, weights if self.has_attention else no_weights
+            if scheduled_sampling:
+                prediction = ops.cast(ops.argmax(self.output_dense(output), axis=-1), "int32")
+            return new_state, output, weights if self.has_attention else no_weights, prediction
 
-        # tf.scan stacks the whole carry over time: state, output and weights per step.
+        # tf.scan stacks the whole carry over time: state, output, weights, prediction.
         state = {name: initial_state[name] for name in self.state_names}
         first = state[self.rnn_state_names[0]]
         no_weights = ops.zeros_like(first[:, :1])
         weights0 = ops.zeros_like(memory["source_mask"]) if self.has_attention else no_weights
-        _, outputs, weights = tf.scan(
-            body,
-            ops.transpose(inputs, (1, 0, 2)),
-            initializer=(state, ops.zeros_like(first), weights0),
+        no_prediction = ops.zeros_like(target_ids[:, 0])
+        _, outputs, weights, _ = tf.scan(
+            body, steps, initializer=(state, ops.zeros_like(first), weights0, no_prediction)
         )
         outputs = ops.transpose(outputs, (1, 0, 2))
         logits = self.output_dense(self.dropout_layer(outputs, training=training))
@@ -272,4 +300,6 @@ class Decoder(keras.layers.Layer):
             "input_feeding": self.input_feeding,
             "attention_units": self.attention_units,
             "dropout": self.dropout,
+            "teacher_forcing": self.teacher_forcing,
+            "seed": self.seed,
         }

@@ -40,6 +40,8 @@ class Seq2Seq(keras.Model):
         bridge: `"zero"`, `"copy"` or `"dense"` (see `Bridge`).
         dropout: dropout rate (embeddings, between encoder layers, before the output).
         reverse_source: read the source backwards.
+        teacher_forcing: share of training steps fed the gold previous token (below
+            1: scheduled sampling; see `Decoder`).
         **kwargs: other `keras.Model` arguments (`name`, ...).
 
     Example:
@@ -68,6 +70,7 @@ class Seq2Seq(keras.Model):
         bridge="dense",
         dropout=0.0,
         reverse_source=False,
+        teacher_forcing=1.0,
         **kwargs,
     ):
         resolved_decoder_units = decoder_units or units * (2 if bidirectional else 1)
@@ -99,6 +102,7 @@ class Seq2Seq(keras.Model):
             input_feeding=input_feeding,
             attention_units=attention_units,
             dropout=dropout,
+            teacher_forcing=teacher_forcing,
             name="decoder",
         )
 
@@ -132,6 +136,7 @@ class Seq2Seq(keras.Model):
         self.bridge_mode = bridge
         self.dropout = dropout
         self.reverse_source = reverse_source
+        self.teacher_forcing = teacher_forcing
 
     def compile(self, optimizer="adam", loss="auto", metrics="auto", **kwargs):
         """`keras.Model.compile` with padding-aware defaults for loss and metrics."""
@@ -173,6 +178,7 @@ class Seq2Seq(keras.Model):
             "bridge": self.bridge_mode,
             "dropout": self.dropout,
             "reverse_source": self.reverse_source,
+            "teacher_forcing": self.teacher_forcing,
         }
 
     @classmethod

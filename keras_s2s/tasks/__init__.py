@@ -1,17 +1,36 @@
-"""Built-in tasks generated in code: the default data, so everything runs offline."""
+"""Built-in tasks generated in code: the default data, so everything runs offline.
 
+A task makes `(source_text, target_text)` pairs with `splits(train_size, dev_size,
+test_size, seed)`, names the tokenizer `level` it is meant for, and round-trips through
+`get_config()` / `get_task(**config)`.
+"""
+
+from keras_s2s.tasks.dates import DateTask
 from keras_s2s.tasks.symbols import SymbolTask
 
-TASKS = {"copy": SymbolTask, "reverse": SymbolTask}
+TASKS = ("copy", "dates", "reverse")
 
 
 def get_task(name, **options):
     """A task from its name and options (the dict `task.get_config()` returns)."""
-    if name not in TASKS:
-        raise ValueError(f"Unknown task {name!r}: choose one of {', '.join(sorted(TASKS))}.")
-    if TASKS[name] is SymbolTask:
+    if name in ("copy", "reverse"):
         return SymbolTask(name, **options)
-    return TASKS[name](**options)
+    if name == "dates":
+        return DateTask(**options)
+    raise ValueError(f"Unknown task {name!r}: choose one of {', '.join(TASKS)}.")
 
 
-__all__ = ["TASKS", "SymbolTask", "get_task"]
+def task_description(task, train_size, dev_size, test_size, seed=0):
+    """The plain-data record of a task's splits, as stored in a model directory."""
+    return {"task": task.get_config(), "train_size": train_size, "dev_size": dev_size,
+            "test_size": test_size, "seed": seed}
+
+
+def task_splits(description):
+    """Regenerates `(train, dev, test)` from a `task_description()` record."""
+    task = get_task(**description["task"])
+    return task.splits(description["train_size"], description["dev_size"],
+                       description["test_size"], seed=description["seed"])
+
+
+__all__ = ["TASKS", "DateTask", "SymbolTask", "get_task", "task_description", "task_splits"]

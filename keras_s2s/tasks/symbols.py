@@ -3,8 +3,6 @@
 import random
 import string
 
-from keras_s2s.text.vocabulary import Vocabulary
-
 OPERATIONS = ("copy", "reverse")
 
 
@@ -26,8 +24,10 @@ class SymbolTask:
     >>> task = SymbolTask("reverse", num_symbols=4, max_length=5)
     >>> train, dev, test = task.splits(1000, 100, 100, seed=0)
     >>> train[0]
-    (['c', 'a', 'd'], ['d', 'a', 'c'])
+    ('c a d', 'd a c')
     """
+
+    level = "word"  # the tokenizer level the task is meant for: one symbol, one token
 
     def __init__(self, operation="reverse", num_symbols=16, min_length=1, max_length=16):
         if operation not in OPERATIONS:
@@ -51,12 +51,6 @@ class SymbolTask:
     def name(self):
         return self.operation
 
-    def source_vocabulary(self):
-        return Vocabulary(self.symbols)
-
-    def target_vocabulary(self):
-        return Vocabulary(self.symbols)
-
     def target_of(self, source):
         return list(reversed(source)) if self.operation == "reverse" else list(source)
 
@@ -65,7 +59,9 @@ class SymbolTask:
         return tuple(rng.choice(self.symbols) for _ in range(length))
 
     def splits(self, train_size, dev_size, test_size, seed=0):
-        """Train, dev and test lists of `(source_tokens, target_tokens)` pairs.
+        """Train, dev and test lists of `(source_text, target_text)` pairs.
+
+        Texts are the symbols separated by spaces, e.g. `("c a d", "d a c")`.
 
         Dev and test hold distinct sequences that never occur in train, so evaluation is
         on unseen inputs. The same arguments give the same splits on any machine.
@@ -99,7 +95,7 @@ class SymbolTask:
                 train.append(source)
 
         def pairs(sources):
-            return [(list(s), self.target_of(s)) for s in sources]
+            return [(" ".join(s), " ".join(self.target_of(s))) for s in sources]
 
         return pairs(train), pairs(heldout[:dev_size]), pairs(heldout[dev_size:])
 

@@ -1,0 +1,74 @@
+"""Scores of a model on held-out pairs: sacreBLEU BLEU and chrF, exact match, by length."""
+
+import numpy as np
+import sacrebleu
+
+from keras_s2s.text.pytokenizer import standardize
+
+
+def length_buckets(lengths, count=4):
+    """Up to `count` source-length ranges holding about equally many sentences.
+
+    Returns `[(lo, hi), ...]`, inclusive, covering `min(lengths)..max(lengths)`.
+    """
+    lengths = np.asarray(lengths)
+    edges = np.unique(np.quantile(lengths, np.linspace(0, 1, count + 1), method="lower"))
+    ranges, lo = [], int(lengths.min())
+    for edge in edges[1:]:
+        if edge >= lo:
+            ranges.append((lo, int(edge)))
+            lo = int(edge) + 1
+    if lo <= lengths.max():
+        ranges.append((lo, int(lengths.max())))
+    return ranges
+
+
+def score(hypotheses, references, lowercase=False):
+    """BLEU, chrF and exact match of detokenized outputs against raw references.
+
+    Exact match compares after the tokenizer's standardization (Unicode NFKC and
+    whitespace, plus lower-casing with `lowercase`), so it ignores spacing only.
+    """
+    bleu = sacrebleu.metrics.BLEU()
+    chrf = sacrebleu.metrics.CHRF()
+    exact = [
+        standardize(h, lowercase) == standardize(r, lowercase)
+        for h, r in zip(hypotheses, references)
+    ]
+    return {
+        "bleu": round(bleu.corpus_score(hypotheses, [references]).score, 2),
+        "chrf": round(chrf.corpus_score(hypotheses, [references]).score, 2),
+        "exact_match": round(float(np.mean(exact)), 4) if exact else None,
+        "n": len(references),
+        "bleu_signature": str(bleu.get_signature()),
+        "chrf_signature": str(chrf.get_signature()),
+    }
+
+
+def evaluate(trained, pairs, *, beam_size=1, length_penalty=0.0, batch_size=64):
+    """Translates the sources of `pairs` and scores them against the targets.
+
+    Returns:
+        A dict with `bleu`, `chrf` (sacreBLEU, with their signatures), `exact_match`,
+        `n`, `decoding`, and `by_source_length`: the same scores for ranges of source
+        length (in source tokens) that hold about equally many sentences.
+    """
+    if not pairs:
+        raise ValueError("Nothing to evaluate: the test set is empty.")
+    sources = [s for s, _ in pairs]
+    references = [t for _, t in pairs]
+    outputs = trained.translate(
+        sources, beam_size=beam_size, length_penalty=length_penalty, batch_size=batch_size
+    )
+    lowercase = trained.meta["tokenizer"]["target"]["lowercase"]
+    result = score(outputs, references, lowercase)
+    lengths = [len(ids) for ids in trained.tokenize_sources(sources)]
+    result["by_source_length"] = {}
+    for lo, hi in length_buckets(lengths):
+        members = [i for i, n in enumerate(lengths) if lo <= n <= hi]
+        bucket = score([outputs[i] for i in members], [references[i] for i in members], lowercase)
+        result["by_source_length"][f"{lo}-{hi}"] = {
+            k: bucket[k] for k in ("bleu", "chrf", "exact_match", "n")
+        }
+    result["decoding"] = "greedy" if beam_size == 1 else f"beam{beam_size}"
+    return result

@@ -1,0 +1,163 @@
+"""A trained model with its tokenizers, as saved in a model directory.
+
+A model directory holds:
+- `model.keras`: the trained `Seq2Seq` (written last, when training is complete);
+- `source_vocab.txt`, `target_vocab.txt`: the vocabularies;
+- `s2s.json`: tokenizer settings, data provenance, model and training config, decoding
+  limits, and `status` (`training` until `model.keras` is in place);
+- `history.json`: the Keras training history;
+- `checkpoints/epoch-NNNN/`: the last and the best epoch (model and optimizer state),
+  for `keras-s2s train --resume`;
+- `logs/`: TensorBoard logs.
+Every file is written to a temporary name and renamed, so a reader never sees half a file.
+"""
+
+import json
+import os
+
+import keras
+
+from keras_s2s.data.padding import pad_ids
+from keras_s2s.text.tokenizer import Tokenizer
+from keras_s2s.text.vocabulary import END_ID, START_ID, Vocabulary
+from keras_s2s.utils.atomic import write_json
+
+FORMAT_VERSION = 1
+MODEL_FILE = "model.keras"
+META_FILE = "s2s.json"
+SOURCE_VOCAB_FILE = "source_vocab.txt"
+TARGET_VOCAB_FILE = "target_vocab.txt"
+HISTORY_FILE = "history.json"
+
+
+def read_meta(path):
+    """The `s2s.json` of a model directory, validated."""
+    if not os.path.isdir(path):
+        raise FileNotFoundError(
+            f"Model directory {path} does not exist; train one with "
+            "`keras-s2s train --out DIR`."
+        )
+    meta_path = os.path.join(path, META_FILE)
+    try:
+        with open(meta_path, encoding="utf-8") as f:
+            meta = json.load(f)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{path} is not a keras_s2s model directory: {META_FILE} is missing."
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{meta_path} is not valid JSON ({e}).") from None
+    if not isinstance(meta, dict) or "format_version" not in meta:
+        raise ValueError(f"{meta_path} is not a keras_s2s model description.")
+    if meta["format_version"] > FORMAT_VERSION:
+        raise ValueError(
+            f"{path} was written by a newer keras_s2s (format {meta['format_version']}; "
+            f"this version reads {FORMAT_VERSION}): upgrade keras_s2s."
+        )
+    return meta
+
+
+def load_keras_model(path):
+    """`keras.saving.load_model` with an error that names the file."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path} does not exist.")
+    try:
+        return keras.saving.load_model(path)
+    except Exception as e:  # Keras raises many types for damaged files
+        raise ValueError(f"{path} cannot be loaded as a Keras model ({type(e).__name__}: {e}).") from None
+
+
+class TrainedModel:
+    """A `Seq2Seq` with its tokenizers and metadata.
+
+    Example:
+    >>> trained = TrainedModel.load("runs/dates")
+    >>> trained.translate(["Nov. 23rd, 2026", "23.11.2026"])
+    ['2026-11-23', '2026-11-23']
+    """
+
+    def __init__(self, model, source_vocab, target_vocab, meta):
+        self.model = model
+        self.meta = meta
+        settings = meta["tokenizer"]
+        self.source_tokenizer = Tokenizer(source_vocab, **settings["source"])
+        self.target_tokenizer = Tokenizer(target_vocab, **settings["target"])
+        self._inference = None
+
+    @property
+    def source_vocab(self):
+        return self.source_tokenizer.vocab
+
+    @property
+    def target_vocab(self):
+        return self.target_tokenizer.vocab
+
+    @property
+    def inference(self):
+        """The stepwise inference model (built on first use)."""
+        if self._inference is None:
+            self._inference = self.model.inference()
+        return self._inference
+
+    @classmethod
+    def load(cls, path, model_file=MODEL_FILE):
+        """Reads a model directory (see the module docstring)."""
+        meta = read_meta(path)
+        model_path = os.path.join(path, model_file)
+        if model_file == MODEL_FILE and not os.path.exists(model_path):
+            raise FileNotFoundError(
+                f"{path} has no {MODEL_FILE}: its training has not finished. Continue it "
+                f"with `keras-s2s train --resume --out {path}` (same data options)."
+            )
+        model = load_keras_model(model_path)
+        source_vocab = Vocabulary.load(os.path.join(path, SOURCE_VOCAB_FILE))
+        target_vocab = Vocabulary.load(os.path.join(path, TARGET_VOCAB_FILE))
+        for side, vocab, size in (
+            ("source", source_vocab, model.source_vocab_size),
+            ("target", target_vocab, model.target_vocab_size),
+        ):
+            if len(vocab) != size:
+                raise ValueError(
+                    f"The {side} vocabulary of {path} has {len(vocab)} tokens but the "
+                    f"model expects {size}: the files do not belong together."
+                )
+        return cls(model, source_vocab, target_vocab, meta)
+
+    def save_files(self, path):
+        """Writes the vocabularies and `s2s.json` (each atomically)."""
+        os.makedirs(path, exist_ok=True)
+        self.source_vocab.save(os.path.join(path, SOURCE_VOCAB_FILE))
+        self.target_vocab.save(os.path.join(path, TARGET_VOCAB_FILE))
+        write_json(os.path.join(path, META_FILE), self.meta)
+
+    def tokenize_sources(self, texts):
+        """Texts -> lists of source ids (tensorflow-text)."""
+        return self.source_tokenizer.tokenize(list(texts)).to_list()
+
+    def decode(self, texts, *, beam_size=1, length_penalty=0.0, n_best=1, batch_size=64):
+        """Decodes texts; for each, a list of `n_best` `Hypothesis`, best first."""
+        texts = list(texts)
+        results = []
+        for start in range(0, len(texts), batch_size):
+            ids = pad_ids(self.tokenize_sources(texts[start:start + batch_size]))
+            options = {"start_id": START_ID, "end_id": END_ID,
+                       "max_length": self.meta["max_decode_length"]}
+            if beam_size == 1 and n_best == 1:
+                results.extend([h] for h in self.inference.greedy(ids, **options))
+            else:
+                results.extend(self.inference.beam(
+                    ids, beam_size=beam_size, length_penalty=length_penalty, n_best=n_best,
+                    **options))
+        return results
+
+    def detokenize(self, token_lists):
+        """Lists of target ids -> texts (tensorflow-text)."""
+        if not token_lists:
+            return []
+        ids = pad_ids(token_lists)
+        return [t.decode("utf-8") for t in self.target_tokenizer.detokenize(ids).numpy().tolist()]
+
+    def translate(self, texts, **options):
+        """Texts in, best translations out (options as `decode()`)."""
+        best = [hypotheses[0] for hypotheses in self.decode(texts, **options)]
+        return self.detokenize([h.tokens for h in best])

@@ -1,0 +1,398 @@
+"""Train a `Seq2Seq` on parallel text: vocabularies, batches, checkpoints, resume.
+
+`train()` is what `keras-s2s train` runs. It learns the vocabularies with
+tensorflow-text, tokenizes and filters the data, fits the model with teacher forcing,
+and keeps the model directory (see `keras_s2s.trained_model`) resumable at every epoch:
+the last and the best epoch are checkpointed (model, optimizer and loop state), and the
+batches of every epoch depend only on the seed and the epoch number, so a resumed run
+ends with the same weights as an uninterrupted one.
+"""
+
+import json
+import math
+import os
+import re
+import shutil
+import time
+
+import keras
+import numpy as np
+
+from keras_s2s.data.pipeline import BatchPlan, count_target_tokens, filter_examples
+from keras_s2s.models.seq2seq import Seq2Seq
+from keras_s2s.tasks import get_task, task_description, task_splits
+from keras_s2s.text.tokenizer import Tokenizer, learn_vocabulary
+from keras_s2s.text.vocabulary import Vocabulary
+from keras_s2s.trained_model import (
+    FORMAT_VERSION,
+    HISTORY_FILE,
+    META_FILE,
+    MODEL_FILE,
+    SOURCE_VOCAB_FILE,
+    TARGET_VOCAB_FILE,
+    TrainedModel,
+    load_keras_model,
+    read_meta,
+)
+from keras_s2s.utils.atomic import atomic_directory, write_json
+
+CHECKPOINTS = "checkpoints"
+STATE_FILE = "state.json"
+_CHECKPOINT_NAME = re.compile(r"^epoch-(\d{4,})$")
+
+
+class TrainingError(RuntimeError):
+    """Training stopped on a condition the user must act on (e.g. a NaN loss)."""
+
+
+def save_keras_model(model, path):
+    """`model.save` to a temporary `.keras` name, then an atomic rename."""
+    tmp = f"{path}.tmp-{os.getpid()}.keras"
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def list_checkpoints(out_dir):
+    """`{epoch: path}` of the complete checkpoints of a model directory."""
+    root = os.path.join(out_dir, CHECKPOINTS)
+    found = {}
+    if os.path.isdir(root):
+        for name in os.listdir(root):
+            match = _CHECKPOINT_NAME.match(name)
+            if match and os.path.exists(os.path.join(root, name, STATE_FILE)):
+                found[int(match.group(1))] = os.path.join(root, name)
+    return found
+
+
+class _EpochCheckpoints(keras.callbacks.Callback):
+    """Checkpoints every epoch, tracks the best dev loss, stops early, guards NaN."""
+
+    def __init__(self, out_dir, state, patience):
+        super().__init__()
+        self.out_dir = out_dir
+        self.state = state
+        self.patience = patience
+        self.failure = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        monitored = logs.get("val_loss", logs.get("loss", math.nan))
+        if not all(math.isfinite(v) for v in logs.values()) or not math.isfinite(monitored):
+            self.failure = (
+                f"the loss is not finite in epoch {epoch + 1} ({logs}); training stopped "
+                "and keeps the last good checkpoint. Lower --learning-rate or check the data."
+            )
+            self.model.stop_training = True
+            return
+        state = self.state
+        for key, value in logs.items():
+            state["history"].setdefault(key, []).append(value)
+        state["epoch"] = epoch + 1
+        if state["best_loss"] is None or monitored < state["best_loss"]:
+            state.update(best_loss=monitored, best_epoch=epoch + 1, wait=0)
+        else:
+            state["wait"] += 1
+        path = os.path.join(self.out_dir, CHECKPOINTS, f"epoch-{epoch + 1:04d}")
+        with atomic_directory(path) as tmp:
+            self.model.save(os.path.join(tmp, MODEL_FILE))
+            write_json(os.path.join(tmp, STATE_FILE), state)
+        for old_epoch, old_path in list_checkpoints(self.out_dir).items():
+            if old_epoch not in (epoch + 1, state["best_epoch"]):
+                shutil.rmtree(old_path, ignore_errors=True)
+        if self.patience and state["wait"] >= self.patience:
+            print(f"Early stopping: no better dev loss for {self.patience} epoch(s); best "
+                  f"was epoch {state['best_epoch']}.", flush=True)
+            self.model.stop_training = True
+
+
+class _ReseedEachEpoch(keras.callbacks.Callback):
+    """Sets every random seed state of the model (dropout, scheduled sampling) from the
+    seed and the epoch number, so that a resumed epoch draws what it would have drawn."""
+
+    def __init__(self, seed):
+        super().__init__()
+        self.seed = seed
+
+    def on_epoch_begin(self, epoch, logs=None):
+        generators = [
+            generator
+            for layer in self.model._flatten_layers(include_self=True)
+            for generator in layer._seed_generators
+        ]
+        for index, generator in enumerate(generators):
+            state = (self.seed * 1_000_003 + epoch * 7_919 + index) % 2**31
+            generator.state.assign(np.array([state, 0], dtype=generator.state.dtype))
+
+
+class _TimeBudget(keras.callbacks.Callback):
+    """Stops training after the batch that exceeds a wall-clock budget."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+        self.started = None
+        self.hit = False
+
+    def on_train_begin(self, logs=None):
+        self.started = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.perf_counter() - self.started > self.seconds:
+            self.hit = True
+            self.model.stop_training = True
+
+
+class _TrainClock(keras.callbacks.Callback):
+    """Seconds spent in training batches (validation excluded)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = 0.0
+        self.batches = 0
+        self._epoch_start = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+        self._last = self._epoch_start
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._last = time.perf_counter()
+        self.batches += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds += self._last - self._epoch_start
+
+
+def _tokenize(tokenizer, texts, batch_size=4096):
+    ids = []
+    for start in range(0, len(texts), batch_size):
+        ids.extend(tokenizer.tokenize(texts[start:start + batch_size]).to_list())
+    return ids
+
+
+def train(
+    train_pairs,
+    dev_pairs,
+    out_dir,
+    model_config=None,
+    *,
+    source_level="word",
+    target_level="word",
+    lowercase=False,
+    source_vocab_size=8000,
+    target_vocab_size=8000,
+    max_source_length=100,
+    max_target_length=100,
+    epochs=10,
+    batch_size=64,
+    learning_rate=1e-3,
+    patience=0,
+    seed=0,
+    max_minutes=None,
+    resume=False,
+    overwrite=False,
+    data_description=None,
+    tensorboard=True,
+    verbose=1,
+    log=print,
+):
+    """Trains a `Seq2Seq` on `(source, target)` text pairs into a model directory.
+
+    Args:
+        train_pairs, dev_pairs: lists of `(source_text, target_text)`.
+        out_dir: the model directory.
+        model_config: `Seq2Seq` arguments other than the vocabulary sizes.
+        source_level, target_level: tokenizer levels (`char`, `word`, `subword`).
+        lowercase: lower-case both sides.
+        source_vocab_size, target_vocab_size: largest vocabularies (specials included).
+        max_source_length, max_target_length: longer training pairs are dropped
+            (counted in tokens; the count is reported).
+        epochs: the last epoch to train to (a resumed run continues up to it).
+        batch_size, learning_rate: Adam with gradient clipping at norm 1.
+        patience: stop when the dev loss has not improved for this many epochs and
+            keep the best epoch's weights (0: train every epoch, keep the last).
+        seed: seeds weights, batches and dropout.
+        max_minutes: stop after this much wall-clock training time.
+        resume: continue the training of `out_dir` from its last checkpoint.
+        overwrite: replace an existing `out_dir` instead of refusing.
+        data_description: where the data came from, recorded in `s2s.json`.
+        tensorboard: write TensorBoard logs to `out_dir/logs`.
+        verbose: Keras `fit` verbosity (1: progress bars).
+        log: where progress messages go.
+
+    Returns:
+        The `TrainedModel`.
+    """
+    if not train_pairs:
+        raise ValueError("No training pairs.")
+    if not dev_pairs:
+        raise ValueError("No dev pairs: give a dev set (it drives early stopping).")
+    if epochs < 1:
+        raise ValueError(f"epochs must be positive, got {epochs}.")
+    has_meta = os.path.exists(os.path.join(out_dir, META_FILE))
+    if resume and not has_meta:
+        raise FileNotFoundError(f"Cannot resume: {out_dir} holds no training ({META_FILE} is missing).")
+    if has_meta and not resume:
+        if not overwrite:
+            raise ValueError(
+                f"{out_dir} already holds a model: pass --resume to continue its training, "
+                "--overwrite to replace it, or choose another --out."
+            )
+        shutil.rmtree(out_dir)
+
+    initial_epoch = 0
+    if resume:
+        meta = read_meta(out_dir)
+        source_vocab = Vocabulary.load(os.path.join(out_dir, SOURCE_VOCAB_FILE))
+        target_vocab = Vocabulary.load(os.path.join(out_dir, TARGET_VOCAB_FILE))
+        checkpoints = list_checkpoints(out_dir)
+        if checkpoints:
+            initial_epoch = max(checkpoints)
+            path = checkpoints[initial_epoch]
+            model = load_keras_model(os.path.join(path, MODEL_FILE))
+            with open(os.path.join(path, STATE_FILE), encoding="utf-8") as f:
+                state = json.load(f)
+            log(f"Resuming {out_dir} after epoch {initial_epoch}.")
+        else:
+            keras.utils.set_random_seed(meta["seed"])
+            model = Seq2Seq.from_config(meta["model"])
+            state = None
+            log(f"Resuming {out_dir} from the start (no checkpoint was complete).")
+        seed, settings = meta["seed"], meta["training"]
+        batch_size, learning_rate = settings["batch_size"], settings["learning_rate"]
+        patience = settings["patience"]
+        max_source_length = meta["filter"]["max_source_length"]
+        max_target_length = meta["filter"]["max_target_length"]
+    else:
+        keras.utils.set_random_seed(seed)
+        log(f"Learning vocabularies from {len(train_pairs)} training pairs...")
+        source_vocab = learn_vocabulary(
+            [s for s, _ in train_pairs], source_level, source_vocab_size, lowercase)
+        target_vocab = learn_vocabulary(
+            [t for _, t in train_pairs], target_level, target_vocab_size, lowercase)
+        log(f"Vocabularies: {len(source_vocab)} source and {len(target_vocab)} target tokens.")
+        model = Seq2Seq(len(source_vocab), len(target_vocab), **(model_config or {}))
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "status": "training",
+            "tokenizer": {
+                "source": {"level": source_level, "lowercase": lowercase},
+                "target": {"level": target_level, "lowercase": lowercase},
+            },
+            "data": data_description or {},
+            "seed": seed,
+            "model": model.get_config(),
+            "training": {"epochs": epochs, "batch_size": batch_size,
+                         "learning_rate": learning_rate, "patience": patience},
+            "filter": {"max_source_length": max_source_length,
+                       "max_target_length": max_target_length},
+        }
+        state = None
+    if state is None:
+        state = {"epoch": 0, "history": {}, "best_loss": None, "best_epoch": 0, "wait": 0}
+    if not model.compiled:
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0))
+
+    source_tokenizer = Tokenizer(source_vocab, **meta["tokenizer"]["source"])
+    target_tokenizer = Tokenizer(target_vocab, **meta["tokenizer"]["target"])
+    sources, targets, report = filter_examples(
+        _tokenize(source_tokenizer, [s for s, _ in train_pairs]),
+        _tokenize(target_tokenizer, [t for _, t in train_pairs]),
+        max_source_length, max_target_length,
+    )
+    log(f"Training data: {report}.")
+    if not sources:
+        raise ValueError(
+            f"Every training pair was filtered out ({report}): raise --max-source-length "
+            "or --max-target-length, or check the data."
+        )
+    dev_sources, dev_targets, dev_report = filter_examples(
+        _tokenize(source_tokenizer, [s for s, _ in dev_pairs]),
+        _tokenize(target_tokenizer, [t for _, t in dev_pairs]),
+        max_source_length, max_target_length,
+    )
+    log(f"Dev data: {dev_report}.")
+    if not dev_sources:
+        raise ValueError(f"Every dev pair was filtered out ({dev_report}).")
+    meta["filter"].update(train=vars(report), dev=vars(dev_report))
+    meta["max_decode_length"] = max(len(t) for t in targets) + 10
+    meta["epochs"] = epochs
+    trained = TrainedModel(model, source_vocab, target_vocab, meta)
+    trained.save_files(out_dir)
+
+    plan = BatchPlan(sources, targets, batch_size, shuffle=True, seed=seed)
+    dev_plan = BatchPlan(dev_sources, dev_targets, batch_size, shuffle=False)
+    checkpoints = _EpochCheckpoints(out_dir, state, patience)
+    clock = _TrainClock()
+    callbacks = [_ReseedEachEpoch(seed), clock, checkpoints]
+    budget = None
+    if max_minutes is not None:
+        budget = _TimeBudget(max_minutes * 60.0)
+        callbacks.append(budget)
+    if tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(os.path.join(out_dir, "logs")))
+    if initial_epoch < epochs:
+        model.fit(
+            plan.dataset(initial_epoch, endless=True),
+            validation_data=dev_plan.dataset(),
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=len(plan),
+            callbacks=callbacks,
+            shuffle=False,  # the plan shuffles
+            verbose=verbose,
+        )
+    if checkpoints.failure:
+        raise TrainingError(checkpoints.failure)
+    if state["epoch"] == 0:
+        raise TrainingError("No epoch finished (was the time budget too small?).")
+    if patience and state["best_epoch"] != state["epoch"]:
+        best = list_checkpoints(out_dir)[state["best_epoch"]]
+        model.load_weights(os.path.join(best, MODEL_FILE))
+        log(f"Kept the weights of epoch {state['best_epoch']} (best dev loss).")
+
+    tokens = count_target_tokens(targets)
+    meta["status"] = "trained"
+    meta["training"].update(
+        epochs_completed=state["epoch"],
+        best_epoch=state["best_epoch"],
+        stopped_by_time_budget=bool(budget and budget.hit),
+        train_seconds_this_run=round(clock.seconds, 1),
+        target_tokens_per_second=(
+            round(clock.batches / len(plan) * tokens / clock.seconds, 1) if clock.seconds else None
+        ),
+    )
+    save_keras_model(model, os.path.join(out_dir, MODEL_FILE))
+    write_json(os.path.join(out_dir, HISTORY_FILE), state["history"])
+    trained.save_files(out_dir)
+    return trained
+
+
+def train_task(task, out_dir, model_config=None, *, train_size=10000, dev_size=500,
+               test_size=1000, seed=0, **options):
+    """`train()` on a built-in task (an object or a name), at the task's tokenizer level.
+
+    Example:
+    >>> trained = train_task("dates", "runs/dates", {"attention": "bahdanau"}, epochs=5)
+    """
+    if isinstance(task, str):
+        task = get_task(task)
+    description = task_description(task, train_size, dev_size, test_size, seed)
+    train_pairs, dev_pairs, _ = task_splits(description)
+    options.setdefault("source_level", task.level)
+    options.setdefault("target_level", task.level)
+    return train(train_pairs, dev_pairs, out_dir, model_config, seed=seed,
+                 data_description=description, **options)
+
+
+def history_of(out_dir):
+    """The training history saved in a model directory."""
+    with open(os.path.join(out_dir, HISTORY_FILE), encoding="utf-8") as f:
+        return json.load(f)
+
+
+__all__ = ["TrainingError", "history_of", "list_checkpoints", "train", "train_task"]
