@@ -245,10 +245,11 @@ class Decoder(keras.layers.Layer):
         scheduled_sampling = bool(training) and self.teacher_forcing < 1.0
         if scheduled_sampling:
             # Which positions get the gold token; the first (the start token) always does.
-            use_gold = keras.random.uniform(ops.shape(target_ids), seed=self.seed_generator)
+            draws = keras.random.uniform(ops.shape(target_ids), seed=self.seed_generator)
             use_gold = ops.concatenate(
-                [ops.ones_like(use_gold[:, :1]), use_gold[:, 1:]], axis=1
-            ) < self.teacher_forcing
+                [ops.ones_like(draws[:, :1], dtype="bool"), draws[:, 1:] < self.teacher_forcing],
+                axis=1,
+            )
             steps = (ops.transpose(inputs, (1, 0, 2)), ops.transpose(use_gold, (1, 0)))
         else:
             steps = ops.transpose(inputs, (1, 0, 2))

@@ -1,0 +1,121 @@
+"""Shared helpers and fixtures of the keras_s2s tests.
+
+TensorFlow and Keras are imported lazily (inside the helpers), so the numpy-only tests
+of `keras_s2s.decoding` never load them.
+"""
+
+import os
+import types
+
+# Quiet TensorFlow's C++ logging; must happen before anything imports TensorFlow.
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+# keras_s2s is written for the TensorFlow backend (the decoder uses tf.scan).
+os.environ["KERAS_BACKEND"] = "tensorflow"
+
+import numpy as np
+import pytest
+
+# Tiny sizes: correctness does not need big models.
+VOCAB = 20
+EMBEDDING_DIM = 8
+UNITS = 8
+PAD_ID, START_ID, END_ID = 0, 1, 2
+# First ordinary token id (0, 1, 2 are pad, start and end).
+FIRST_TOKEN = 3
+
+
+def build_seq2seq(seed=0, weight_scale=0.3, **overrides):
+    """A tiny `Seq2Seq` with reproducible, deliberately non-tiny weights.
+
+    Keras' default initializers give near-zero embeddings, hence near-zero scores and
+    almost uniform attention, which would hide attention bugs; every weight is redrawn
+    from `N(0, weight_scale)` so the attention weights differ between positions.
+    """
+    import keras
+
+    from keras_s2s.models import Seq2Seq
+
+    keras.utils.set_random_seed(seed)
+    kwargs = dict(
+        source_vocab_size=VOCAB,
+        target_vocab_size=VOCAB,
+        embedding_dim=EMBEDDING_DIM,
+        units=UNITS,
+    )
+    kwargs.update(overrides)
+    model = Seq2Seq(**kwargs)
+    if weight_scale:
+        randomize_weights(model, np.random.default_rng(seed), weight_scale)
+    return model
+
+
+def randomize_weights(model, rng, scale):
+    """Assigns `N(0, scale)` values to every weight of a model."""
+    for variable in model.weights:
+        variable.assign(rng.normal(0.0, scale, size=tuple(variable.shape)).astype("float32"))
+
+
+def make_sources(lengths, width=None, seed=0):
+    """`(len(lengths), width)` int32 source ids: random real tokens, then padding."""
+    rng = np.random.default_rng(seed)
+    width = width or max(lengths)
+    sources = np.zeros((len(lengths), width), dtype=np.int32)
+    for row, length in enumerate(lengths):
+        sources[row, :length] = rng.integers(FIRST_TOKEN, VOCAB, size=length)
+    return sources
+
+
+def make_targets(batch, length, seed=1):
+    """`(batch, length)` teacher-forcing inputs: the start token, then random tokens."""
+    rng = np.random.default_rng(seed)
+    targets = rng.integers(FIRST_TOKEN, VOCAB, size=(batch, length)).astype(np.int32)
+    targets[:, 0] = START_ID
+    return targets
+
+
+def training_logits(model, sources, targets):
+    """The training model's `(batch, tgt_len, vocab)` logits as numpy."""
+    outputs = model({"source_ids": sources, "target_ids": targets}, training=False)
+    return np.asarray(outputs)
+
+
+def stepwise_logits(inference, sources, targets):
+    """Feeds the gold prefix one token at a time through a `Seq2SeqInference`.
+
+    Returns `(logits, attention)`: `(batch, tgt_len, vocab)` and
+    `(batch, tgt_len, src_len)` (`None` for a model without attention).
+    """
+    state, memory = inference.encode(sources)
+    logits, attention = [], []
+    for t in range(targets.shape[1]):
+        step_logits, state, weights = inference.decode_step(targets[:, t], state, memory)
+        logits.append(step_logits)
+        attention.append(weights)
+    has_attention = attention[0] is not None
+    return np.stack(logits, axis=1), (np.stack(attention, axis=1) if has_attention else None)
+
+
+@pytest.fixture
+def s2s():
+    """The helpers and tiny sizes above, as one namespace."""
+    return types.SimpleNamespace(
+        VOCAB=VOCAB,
+        EMBEDDING_DIM=EMBEDDING_DIM,
+        UNITS=UNITS,
+        PAD_ID=PAD_ID,
+        START_ID=START_ID,
+        END_ID=END_ID,
+        FIRST_TOKEN=FIRST_TOKEN,
+        build=build_seq2seq,
+        randomize_weights=randomize_weights,
+        sources=make_sources,
+        targets=make_targets,
+        training_logits=training_logits,
+        stepwise=stepwise_logits,
+    )
+
+
+@pytest.fixture
+def rng():
+    """A fresh, seeded numpy generator per test."""
+    return np.random.default_rng(1234)
