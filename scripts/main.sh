@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# The main job: set up, train the default model on the built-in reverse task, evaluate it
-# on held-out sequences, and decode examples with greedy and beam search.
+# The main job: set up, train the default model (dates -> ISO 8601, bidirectional GRU with
+# Bahdanau attention) on the built-in dates task, evaluate it on held-out dates, and
+# translate a few dates with greedy and beam search, with an attention plot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export TF_CPP_MIN_LOG_LEVEL=2
-OUT=${OUT:-runs/reverse-general}
-.venv/bin/keras-s2s train --task reverse --attention general --epochs 5 --out "$OUT"
-echo "== greedy search on the held-out test split"
-.venv/bin/keras-s2s evaluate "$OUT" --examples 5
-echo "== beam search (4)"
-.venv/bin/keras-s2s evaluate "$OUT" --beam 4 --json
+OUT=${OUT:-runs/dates}
+.venv/bin/keras-s2s train --task dates --attention bahdanau --attention-placement bahdanau \
+  --bidirectional --units 64 --embedding-dim 32 --epochs 6 --overwrite --out "$OUT"
+echo "== greedy search on 1,000 held-out dates"
+.venv/bin/keras-s2s evaluate "$OUT" --examples 3
+echo "== beam search (4), two best of each"
+.venv/bin/keras-s2s translate "$OUT" "Nov. 23rd, 2026" "the 4th of July, 1976" "12/25/99" \
+  --beam 4 --nbest 2 --attention-plot "$OUT/attention.png"

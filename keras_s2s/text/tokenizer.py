@@ -19,11 +19,13 @@ _SPLIT_CLASS = r"[\p{P}\p{S}]"
 def standardize(texts, lowercase=False):
     """Standardizes a string tensor of any shape (see `pytokenizer.standardize`)."""
     texts = tf_text.normalize_utf8(texts, "NFKC")
-    if lowercase:
-        texts = tf_text.normalize_utf8(tf.strings.lower(texts, encoding="utf-8"), "NFKC")
     texts = tf.strings.regex_replace(texts, r"\p{Cf}", "")
     texts = tf.strings.regex_replace(texts, r"[\p{Cc}\p{Z}]+", " ")
-    return tf.strings.regex_replace(texts, r"^ | $", "")
+    texts = tf.strings.regex_replace(texts, r"^ | $", "")
+    if lowercase:
+        # After the control characters are gone: tf.strings.lower stops at a NUL.
+        texts = tf_text.normalize_utf8(tf.strings.lower(texts, encoding="utf-8"), "NFKC")
+    return texts
 
 
 def split_words(texts):
@@ -31,10 +33,11 @@ def split_words(texts):
     tokens, begins, ends = tf_text.regex_split_with_offsets(
         texts, delim_regex_pattern=f" |{_SPLIT_CLASS}", keep_delim_regex_pattern=_SPLIT_CLASS
     )
-    # A token is glued to the previous one of its row when it starts where that one ended.
+    # A token is glued to the previous one when it starts where that one ended. The first
+    # token of a row starts at 0 (standardized text has no leading space) and every
+    # previous end is above 0, so rows never glue to each other.
     previous_ends = tf.concat([[-1], ends.flat_values[:-1]], axis=0)
-    position_in_row = tf.ragged.range(tokens.row_lengths()).flat_values
-    glued = (position_in_row > 0) & tf.equal(begins.flat_values, previous_ends)
+    glued = tf.equal(begins.flat_values, previous_ends)
     flat = tokens.flat_values
     return tokens.with_flat_values(
         tf.where(glued, tf.strings.join([CONTINUATION, flat]), flat)
@@ -140,7 +143,8 @@ def learn_vocabulary(texts, level="word", max_size=8000, lowercase=False, min_co
       `min_count` times (ties broken alphabetically, so the result is reproducible);
     - `subword`: WordPiece learned with tensorflow-text's own learner
       (`wordpiece_tokenizer_learner_lib.learn`) from the word tokens, at most `max_size`
-      entries with the special tokens.
+      entries with the special tokens, of which at most a quarter are distinct single
+      characters (each also as `##x`); rarer characters become `<unk>`.
 
     Args:
         texts: training texts (an iterable of `str`).
@@ -166,8 +170,13 @@ def learn_vocabulary(texts, level="word", max_size=8000, lowercase=False, min_co
     words = collections.Counter()
     for token, count in counts.items():
         words[token[len(CONTINUATION):] if token.startswith(CONTINUATION) else token] += count
+    # The learner keeps every character it allows twice (`x` and `##x`) besides what it
+    # learns, and may overshoot the size it is asked for: allow at most a quarter of the
+    # vocabulary as distinct characters, then cut the least frequent learned pieces (the
+    # learner lists specials, then characters, then pieces by falling count).
     learned = wordpiece_tokenizer_learner_lib.learn(
         sorted(words.items()), max_size, list(SPECIALS), lower_thresh=1,
+        max_unique_chars=max(1, min(1000, (max_size - len(SPECIALS)) // 4)),
     )
-    return Vocabulary([token for token in learned if token not in SPECIALS])
-
+    tokens = [token for token in learned if token not in SPECIALS]
+    return Vocabulary(tokens[: max_size - len(SPECIALS)])
