@@ -299,25 +299,24 @@ def train(
 
     source_tokenizer = Tokenizer(source_vocab, **meta["tokenizer"]["source"])
     target_tokenizer = Tokenizer(target_vocab, **meta["tokenizer"]["target"])
-    sources, targets, report = filter_examples(
-        _tokenize(source_tokenizer, [s for s, _ in train_pairs]),
-        _tokenize(target_tokenizer, [t for _, t in train_pairs]),
-        max_source_length, max_target_length,
-    )
-    log(f"Training data: {report}.")
-    if not sources:
-        raise ValueError(
-            f"Every training pair was filtered out ({report}): raise --max-source-length "
-            "or --max-target-length, or check the data."
+
+    def prepare(pairs, name):
+        """Tokenized and filtered pairs of one split, with what was dropped, logged."""
+        kept_sources, kept_targets, split_report = filter_examples(
+            _tokenize(source_tokenizer, [s for s, _ in pairs]),
+            _tokenize(target_tokenizer, [t for _, t in pairs]),
+            max_source_length, max_target_length,
         )
-    dev_sources, dev_targets, dev_report = filter_examples(
-        _tokenize(source_tokenizer, [s for s, _ in dev_pairs]),
-        _tokenize(target_tokenizer, [t for _, t in dev_pairs]),
-        max_source_length, max_target_length,
-    )
-    log(f"Dev data: {dev_report}.")
-    if not dev_sources:
-        raise ValueError(f"Every dev pair was filtered out ({dev_report}).")
+        log(f"{name} data: {split_report}.")
+        if not kept_sources:
+            raise ValueError(
+                f"Every {name.lower()} pair was filtered out ({split_report}): raise "
+                "--max-source-length or --max-target-length, or check the data."
+            )
+        return kept_sources, kept_targets, split_report
+
+    sources, targets, report = prepare(train_pairs, "Training")
+    dev_sources, dev_targets, dev_report = prepare(dev_pairs, "Dev")
     meta["filter"].update(train=vars(report), dev=vars(dev_report))
     meta["max_decode_length"] = max(len(t) for t in targets) + 10
     meta["epochs"] = epochs

@@ -6,7 +6,7 @@ from keras import ops
 
 from keras_s2s.layers.attention import SCORES, Attention
 from keras_s2s.layers.bridge import decoder_state_names
-from keras_s2s.layers.encoder import CELLS
+from keras_s2s.layers.encoder import check_rnn_arguments
 
 ATTENTIONS = ("none",) + SCORES
 PLACEMENTS = ("luong", "bahdanau")
@@ -87,8 +87,7 @@ class Decoder(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if cell not in CELLS:
-            raise ValueError(f"Unknown cell {cell!r}: use 'gru' or 'lstm'.")
+        check_rnn_arguments(cell, num_layers, dropout)
         if attention not in ATTENTIONS:
             raise ValueError(
                 f"Unknown attention {attention!r}: use one of {', '.join(ATTENTIONS)}."
@@ -104,10 +103,6 @@ class Decoder(keras.layers.Layer):
                 "it needs attention with attention_placement='luong' (the 'bahdanau' "
                 "placement already feeds the context)."
             )
-        if int(num_layers) < 1:
-            raise ValueError(f"A decoder needs at least one layer, got num_layers={num_layers}.")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
         if not 0.0 <= float(teacher_forcing) <= 1.0:
             raise ValueError(f"teacher_forcing must be in [0, 1], got {teacher_forcing}.")
         self.vocab_size = vocab_size

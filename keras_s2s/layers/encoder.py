@@ -6,6 +6,16 @@ from keras import ops
 CELLS = ("gru", "lstm")
 
 
+def check_rnn_arguments(cell, num_layers, dropout):
+    """The argument checks the encoder and the decoder share."""
+    if cell not in CELLS:
+        raise ValueError(f"Unknown cell {cell!r}: use 'gru' or 'lstm'.")
+    if int(num_layers) < 1:
+        raise ValueError(f"At least one RNN layer is needed, got num_layers={num_layers}.")
+    if not 0.0 <= float(dropout) < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+
+
 def rnn_layer(cell, units, **kwargs):
     """Returns a Keras `GRU` or `LSTM` layer for a cell name."""
     if cell not in CELLS:
@@ -76,12 +86,7 @@ class Encoder(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if cell not in CELLS:
-            raise ValueError(f"Unknown cell {cell!r}: use 'gru' or 'lstm'.")
-        if int(num_layers) < 1:
-            raise ValueError(f"An encoder needs at least one layer, got num_layers={num_layers}.")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        check_rnn_arguments(cell, num_layers, dropout)
         self.vocab_size = vocab_size
         self.embedding_dim = embedding_dim
         self.units = units
