@@ -64,9 +64,10 @@ class Encoder(keras.layers.Layer):
 
     Returns:
         `(outputs, states)`: `outputs` is `(batch, src_len, output_dim)`, with
-        `output_dim = units * (2 if bidirectional else 1)`; `states` is a list with, for
-        each layer, the final states of the layer (`[h]` for a GRU, `[h, c]` for an LSTM),
-        each `(batch, output_dim)`.
+        `output_dim = units * (2 if bidirectional else 1)`; `states` is the flat list of
+        the final states, layer by layer: `[h_0, h_1, ...]` for GRUs,
+        `[h_0, c_0, h_1, c_1, ...]` for LSTMs, each `(batch, output_dim)` (forward and
+        backward concatenated when bidirectional).
 
     Example:
     >>> encoder = Encoder(vocab_size=20, embedding_dim=8, units=8, bidirectional=True)
