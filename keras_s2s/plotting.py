@@ -5,6 +5,8 @@ import tempfile
 
 import numpy as np
 
+from keras_s2s.utils.atomic import publish_mode
+
 
 def plot_attention(weights, source_tokens, output_tokens, path, title=None):
     """Writes a heatmap of `(len(output_tokens), len(source_tokens))` attention weights.
@@ -38,6 +40,7 @@ def plot_attention(weights, source_tokens, output_tokens, path, title=None):
     os.close(fd)
     try:
         figure.savefig(tmp, dpi=120)
+        publish_mode(tmp)
         os.replace(tmp, path)
     finally:
         plt.close(figure)

@@ -189,7 +189,7 @@ def train(
     max_target_length=100,
     epochs=10,
     batch_size=64,
-    learning_rate=1e-3,
+    learning_rate=3e-3,
     patience=0,
     seed=0,
     max_minutes=None,

@@ -8,7 +8,7 @@ bash scripts/setup.sh
 export TF_CPP_MIN_LOG_LEVEL=2
 OUT=${OUT:-runs/dates}
 .venv/bin/keras-s2s train --task dates --attention bahdanau --attention-placement bahdanau \
-  --bidirectional --units 64 --embedding-dim 32 --epochs 6 --overwrite --out "$OUT"
+  --bidirectional --units 64 --embedding-dim 32 --epochs 8 --patience 2 --overwrite --out "$OUT"
 echo "== greedy search on 1,000 held-out dates"
 .venv/bin/keras-s2s evaluate "$OUT" --examples 3
 echo "== beam search (4), two best of each"

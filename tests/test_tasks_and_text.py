@@ -117,3 +117,15 @@ def test_atomic_directory_replaces_or_keeps(tmp_path):
         open(os.path.join(tmp, "b.txt"), "w").write("second")
     assert sorted(os.listdir(target)) == ["b.txt"]
     assert sorted(os.listdir(tmp_path)) == ["model"]
+
+
+def test_atomic_writes_get_ordinary_permissions(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        Vocabulary(["a"]).save(tmp_path / "vocab.txt")
+        with atomic_directory(tmp_path / "dir") as tmp:
+            open(os.path.join(tmp, "x"), "w").write("x")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "vocab.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "dir").stat().st_mode & 0o777 == 0o755

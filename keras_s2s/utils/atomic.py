@@ -7,6 +7,19 @@ import shutil
 import tempfile
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def publish_mode(path):
+    """Gives a file or directory made by `tempfile` (private, 0600 / 0700) the
+    permissions an ordinary `open()` or `mkdir()` would have given it."""
+    base = 0o777 if os.path.isdir(path) else 0o666
+    os.chmod(path, base & ~_umask())
+
+
 @contextlib.contextmanager
 def atomic_directory(path):
     """Yields a temporary directory beside `path` that replaces `path` on success.
@@ -26,6 +39,7 @@ def atomic_directory(path):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    publish_mode(tmp)
     if os.path.exists(path):
         old = tempfile.mkdtemp(prefix=f".{name}.old-", dir=parent)
         os.rmdir(old)
@@ -43,6 +57,7 @@ def write_text(path, text):
         "w", encoding="utf-8", dir=directory, delete=False, suffix=".tmp"
     ) as f:
         f.write(text)
+    publish_mode(f.name)
     os.replace(f.name, path)
 
 
