@@ -167,6 +167,29 @@ class _TrainClock(keras.callbacks.Callback):
         self.seconds += self._last - self._epoch_start
 
 
+def _new_state():
+    """The training-loop state saved with each checkpoint."""
+    return {"epoch": 0, "history": {}, "best_loss": None, "best_epoch": 0, "wait": 0}
+
+
+def _restore(out_dir, log):
+    """What `train(resume=True)` continues from: `(meta, vocabs..., model, state)`."""
+    meta = read_meta(out_dir)
+    source_vocab = Vocabulary.load(os.path.join(out_dir, SOURCE_VOCAB_FILE))
+    target_vocab = Vocabulary.load(os.path.join(out_dir, TARGET_VOCAB_FILE))
+    checkpoints = list_checkpoints(out_dir)
+    if not checkpoints:
+        log(f"Resuming {out_dir} from the start (no checkpoint was complete).")
+        keras.utils.set_random_seed(meta["seed"])
+        return meta, source_vocab, target_vocab, Seq2Seq.from_config(meta["model"]), _new_state()
+    last = max(checkpoints)
+    model = load_keras_model(os.path.join(checkpoints[last], MODEL_FILE))
+    with open(os.path.join(checkpoints[last], STATE_FILE), encoding="utf-8") as f:
+        state = json.load(f)
+    log(f"Resuming {out_dir} after epoch {last}.")
+    return meta, source_vocab, target_vocab, model, state
+
+
 def _tokenize(tokenizer, texts, batch_size=4096):
     ids = []
     for start in range(0, len(texts), batch_size):
@@ -217,7 +240,9 @@ def train(
             keep the best epoch's weights (0: train every epoch, keep the last).
         seed: seeds weights, batches and dropout.
         max_minutes: stop after this much wall-clock training time.
-        resume: continue the training of `out_dir` from its last checkpoint.
+        resume: continue the training of `out_dir` from its last checkpoint, with the
+            tokenizers, model and settings it was started with (only `epochs`, the
+            data and `max_minutes` are taken from this call).
         overwrite: replace an existing `out_dir` instead of refusing.
         data_description: where the data came from, recorded in `s2s.json`.
         tensorboard: write TensorBoard logs to `out_dir/logs`.
@@ -244,29 +269,8 @@ def train(
             )
         shutil.rmtree(out_dir)
 
-    initial_epoch = 0
     if resume:
-        meta = read_meta(out_dir)
-        source_vocab = Vocabulary.load(os.path.join(out_dir, SOURCE_VOCAB_FILE))
-        target_vocab = Vocabulary.load(os.path.join(out_dir, TARGET_VOCAB_FILE))
-        checkpoints = list_checkpoints(out_dir)
-        if checkpoints:
-            initial_epoch = max(checkpoints)
-            path = checkpoints[initial_epoch]
-            model = load_keras_model(os.path.join(path, MODEL_FILE))
-            with open(os.path.join(path, STATE_FILE), encoding="utf-8") as f:
-                state = json.load(f)
-            log(f"Resuming {out_dir} after epoch {initial_epoch}.")
-        else:
-            keras.utils.set_random_seed(meta["seed"])
-            model = Seq2Seq.from_config(meta["model"])
-            state = None
-            log(f"Resuming {out_dir} from the start (no checkpoint was complete).")
-        seed, settings = meta["seed"], meta["training"]
-        batch_size, learning_rate = settings["batch_size"], settings["learning_rate"]
-        patience = settings["patience"]
-        max_source_length = meta["filter"]["max_source_length"]
-        max_target_length = meta["filter"]["max_target_length"]
+        meta, source_vocab, target_vocab, model, state = _restore(out_dir, log)
     else:
         keras.utils.set_random_seed(seed)
         log(f"Learning vocabularies from {len(train_pairs)} training pairs...")
@@ -286,16 +290,18 @@ def train(
             "data": data_description or {},
             "seed": seed,
             "model": model.get_config(),
-            "training": {"epochs": epochs, "batch_size": batch_size,
-                         "learning_rate": learning_rate, "patience": patience},
+            "training": {"batch_size": batch_size, "learning_rate": learning_rate,
+                         "patience": patience},
             "filter": {"max_source_length": max_source_length,
                        "max_target_length": max_target_length},
         }
-        state = None
-    if state is None:
-        state = {"epoch": 0, "history": {}, "best_loss": None, "best_epoch": 0, "wait": 0}
+        state = _new_state()
+    # From here on the settings come from `meta`: a resumed run keeps its own.
+    seed, settings = meta["seed"], meta["training"]
+    settings["epochs"] = epochs
+    initial_epoch = state["epoch"]
     if not model.compiled:
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0))
+        model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"], clipnorm=1.0))
 
     source_tokenizer = Tokenizer(source_vocab, **meta["tokenizer"]["source"])
     target_tokenizer = Tokenizer(target_vocab, **meta["tokenizer"]["target"])
@@ -305,7 +311,7 @@ def train(
         kept_sources, kept_targets, split_report = filter_examples(
             _tokenize(source_tokenizer, [s for s, _ in pairs]),
             _tokenize(target_tokenizer, [t for _, t in pairs]),
-            max_source_length, max_target_length,
+            meta["filter"]["max_source_length"], meta["filter"]["max_target_length"],
         )
         log(f"{name} data: {split_report}.")
         if not kept_sources:
@@ -319,13 +325,12 @@ def train(
     dev_sources, dev_targets, dev_report = prepare(dev_pairs, "Dev")
     meta["filter"].update(train=vars(report), dev=vars(dev_report))
     meta["max_decode_length"] = max(len(t) for t in targets) + 10
-    meta["epochs"] = epochs
     trained = TrainedModel(model, source_vocab, target_vocab, meta)
     trained.save_files(out_dir)
 
-    plan = BatchPlan(sources, targets, batch_size, shuffle=True, seed=seed)
-    dev_plan = BatchPlan(dev_sources, dev_targets, batch_size, shuffle=False)
-    checkpoints = _EpochCheckpoints(out_dir, state, patience)
+    plan = BatchPlan(sources, targets, settings["batch_size"], shuffle=True, seed=seed)
+    dev_plan = BatchPlan(dev_sources, dev_targets, settings["batch_size"], shuffle=False)
+    checkpoints = _EpochCheckpoints(out_dir, state, settings["patience"])
     clock = _TrainClock()
     callbacks = [_ReseedEachEpoch(seed), clock, checkpoints]
     budget = None
@@ -349,7 +354,7 @@ def train(
         raise TrainingError(checkpoints.failure)
     if state["epoch"] == 0:
         raise TrainingError("No epoch finished (was the time budget too small?).")
-    if patience and state["best_epoch"] != state["epoch"]:
+    if settings["patience"] and state["best_epoch"] != state["epoch"]:
         best = list_checkpoints(out_dir)[state["best_epoch"]]
         model.load_weights(os.path.join(best, MODEL_FILE))
         log(f"Kept the weights of epoch {state['best_epoch']} (best dev loss).")
