@@ -1,0 +1,24 @@
+"""The README's Python example runs and does what its comments say."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.mark.slow
+def test_python_example_runs(tmp_path):
+    code = re.search(r"## Python example\n\n```python\n(.*?)```", README.read_text(), re.S)
+    assert code, "the README lost its Python example"
+    script = tmp_path / "example.py"
+    script.write_text(code.group(1))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            timeout=600, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""})
+    assert result.returncode == 0, result.stderr[-2000:]
+    first, second = result.stdout.strip().splitlines()[-2:]
+    assert first.startswith("[9, 8, 7, 6, 5] ") and first.endswith("(5, 5)")
+    assert second.startswith("[([9, 8, 7, 6, 5], ")
