@@ -406,6 +406,10 @@ def _translate(args):
         source_ids = trained.tokenize_sources(texts)
         for index, hypotheses in enumerate(results):
             best = hypotheses[0]
+            if best.attention is None:  # an empty input: nothing was attended
+                print(f"No attention plot for input {index + 1}: it has no tokens.",
+                      file=sys.stderr)
+                continue
             path = args.attention_plot if index == 0 else f"{stem}-{index + 1}{ext or '.png'}"
             plot_attention(
                 best.attention[:, : len(source_ids[index])],

@@ -18,6 +18,7 @@ import os
 import keras
 
 from keras_s2s.data.padding import pad_ids
+from keras_s2s.decoding import Hypothesis
 from keras_s2s.text.tokenizer import Tokenizer
 from keras_s2s.text.vocabulary import END_ID, START_ID, Vocabulary
 from keras_s2s.utils.atomic import write_json
@@ -135,19 +136,30 @@ class TrainedModel:
         return self.source_tokenizer.tokenize(list(texts)).to_list()
 
     def decode(self, texts, *, beam_size=1, length_penalty=0.0, n_best=1, batch_size=64):
-        """Decodes texts; for each, a list of `n_best` `Hypothesis`, best first."""
+        """Decodes texts; for each, a list of `n_best` `Hypothesis`, best first.
+
+        A text with no tokens (empty, or only spaces and invisible characters) is not
+        run through the model: its translation is empty.
+        """
         texts = list(texts)
         results = []
+        options = {"start_id": START_ID, "end_id": END_ID,
+                   "max_length": self.meta["max_decode_length"]}
         for start in range(0, len(texts), batch_size):
-            ids = pad_ids(self.tokenize_sources(texts[start:start + batch_size]))
-            options = {"start_id": START_ID, "end_id": END_ID,
-                       "max_length": self.meta["max_decode_length"]}
-            if beam_size == 1 and n_best == 1:
-                results.extend([h] for h in self.inference.greedy(ids, **options))
-            else:
-                results.extend(self.inference.beam(
-                    ids, beam_size=beam_size, length_penalty=length_penalty, n_best=n_best,
-                    **options))
+            source_ids = self.tokenize_sources(texts[start:start + batch_size])
+            batch = [[Hypothesis([], 0.0, None, True)] for _ in source_ids]
+            rows = [i for i, ids in enumerate(source_ids) if ids]
+            if rows:
+                ids = pad_ids(source_ids[i] for i in rows)
+                if beam_size == 1 and n_best == 1:
+                    decoded = [[h] for h in self.inference.greedy(ids, **options)]
+                else:
+                    decoded = self.inference.beam(
+                        ids, beam_size=beam_size, length_penalty=length_penalty,
+                        n_best=n_best, **options)
+                for i, hypotheses in zip(rows, decoded):
+                    batch[i] = hypotheses
+            results.extend(batch)
         return results
 
     def detokenize(self, token_lists):

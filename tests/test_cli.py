@@ -81,6 +81,16 @@ def test_translate_arguments_and_stdin(tiny_model_dir, capsys, monkeypatch):
     assert from_stdin[:2] == lines and len(from_stdin) == 3
 
 
+def test_translate_empty_inputs_give_empty_outputs(tiny_model_dir, capsys):
+    texts = ["", "a b", "  \u200b "]
+    assert main(["translate", tiny_model_dir, *texts, "--beam", "2"]) == 0
+    lines = capsys.readouterr().out.split("\n")
+    assert len(lines) == 4 and lines[0] == lines[2] == ""
+    empty, real, invisible = (h[0] for h in TrainedModel.load(tiny_model_dir).decode(texts))
+    assert empty.tokens == invisible.tokens == [] and empty.attention is None
+    assert real.attention is not None and real.attention.shape[1] == 2
+
+
 def test_translate_nbest(tiny_model_dir, capsys):
     assert main(["translate", tiny_model_dir, "a b c", "--beam", "3", "--nbest", "3"]) == 0
     rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]

@@ -124,7 +124,9 @@ class Attention(keras.layers.Layer):
         if mask is not None:
             mask = ops.cast(mask, scores.dtype)
             scores = scores + (1.0 - mask) * _MASK_PENALTY
-        weights = ops.softmax(scores, axis=-1)
+        # The softmax written out: Keras' ops.softmax warns on every one-token source.
+        exp_scores = ops.exp(scores - ops.max(scores, axis=-1, keepdims=True))
+        weights = exp_scores / ops.sum(exp_scores, axis=-1, keepdims=True)
         if mask is not None:
             # exp(-1e4) is already 0 in float32; multiplying makes it exact for any dtype
             # and gives all-zero weights (a zero context) for an empty source.
