@@ -393,10 +393,4 @@ def train_task(task, out_dir, model_config=None, *, train_size=10000, dev_size=5
                  data_description=description, **options)
 
 
-def history_of(out_dir):
-    """The training history saved in a model directory."""
-    with open(os.path.join(out_dir, HISTORY_FILE), encoding="utf-8") as f:
-        return json.load(f)
-
-
-__all__ = ["TrainingError", "history_of", "list_checkpoints", "train", "train_task"]
+__all__ = ["TrainingError", "list_checkpoints", "train", "train_task"]

@@ -16,14 +16,6 @@ def check_rnn_arguments(cell, num_layers, dropout):
         raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
 
 
-def rnn_layer(cell, units, **kwargs):
-    """Returns a Keras `GRU` or `LSTM` layer for a cell name."""
-    if cell not in CELLS:
-        raise ValueError(f"Unknown cell {cell!r}: use 'gru' or 'lstm'.")
-    layer_class = keras.layers.GRU if cell == "gru" else keras.layers.LSTM
-    return layer_class(units, **kwargs)
-
-
 def reverse_padded(ids, mask):
     """Reverses each row of `ids` within its real (masked-in) prefix; padding stays put.
 
@@ -102,9 +94,10 @@ class Encoder(keras.layers.Layer):
             vocab_size, embedding_dim, name="embedding"
         )
         self.rnns = []
+        rnn_class = keras.layers.GRU if cell == "gru" else keras.layers.LSTM
         for i in range(num_layers):
-            rnn = rnn_layer(
-                cell, units, return_sequences=True, return_state=True, name=f"{cell}_{i}"
+            rnn = rnn_class(
+                units, return_sequences=True, return_state=True, name=f"{cell}_{i}"
             )
             if bidirectional:
                 rnn = keras.layers.Bidirectional(rnn, name=f"bidirectional_{i}")

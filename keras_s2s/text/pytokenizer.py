@@ -56,6 +56,12 @@ def _lower(text):
     return text.lower()
 
 
+def check_level(level):
+    """Refuses an unknown tokenizer level with the list of the known ones."""
+    if level not in LEVELS:
+        raise ValueError(f"Unknown tokenizer level {level!r}: use one of {', '.join(LEVELS)}.")
+
+
 def standardize(text, lowercase=False):
     """Applies the standardization rules above to one string."""
     out = []
@@ -145,8 +151,7 @@ class PyTokenizer:
     """
 
     def __init__(self, vocab, level="word", lowercase=False):
-        if level not in LEVELS:
-            raise ValueError(f"Unknown tokenizer level {level!r}: use one of {', '.join(LEVELS)}.")
+        check_level(level)
         self.vocab = vocab
         self.level = level
         self.lowercase = lowercase

@@ -10,7 +10,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib
 
-from keras_s2s.text.pytokenizer import CONTINUATION, LEVELS, MAX_BYTES_PER_WORD
+from keras_s2s.text.pytokenizer import CONTINUATION, MAX_BYTES_PER_WORD, check_level
 from keras_s2s.text.vocabulary import END_ID, SPECIALS, UNK, UNK_ID, Vocabulary
 
 _SPLIT_CLASS = r"[\p{P}\p{S}]"
@@ -68,8 +68,7 @@ class Tokenizer:
     """
 
     def __init__(self, vocab, level="word", lowercase=False):
-        if level not in LEVELS:
-            raise ValueError(f"Unknown tokenizer level {level!r}: use one of {', '.join(LEVELS)}.")
+        check_level(level)
         self.vocab = vocab
         self.level = level
         self.lowercase = lowercase
@@ -153,8 +152,7 @@ def learn_vocabulary(texts, level="word", max_size=8000, lowercase=False, min_co
         lowercase: lower-case during standardization (as the tokenizer will).
         min_count: (char, word) drop rarer tokens.
     """
-    if level not in LEVELS:
-        raise ValueError(f"Unknown tokenizer level {level!r}: use one of {', '.join(LEVELS)}.")
+    check_level(level)
     if max_size <= len(SPECIALS):
         raise ValueError(f"max_size must be more than {len(SPECIALS)} (the special tokens).")
     counts = count_tokens(texts, level, lowercase)
