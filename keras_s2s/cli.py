@@ -1,9 +1,11 @@
-"""The `keras-s2s` command line: train, evaluate and translate.
+"""The `keras-s2s` command line: train, evaluate, translate and export.
 
     keras-s2s train --task dates --out runs/dates
     keras-s2s train --train spa-eng/train.tsv --dev spa-eng/dev.tsv --out runs/spa-eng
     keras-s2s evaluate runs/spa-eng --json
     echo "¿Dónde está la estación?" | keras-s2s translate runs/spa-eng --beam 4
+    keras-s2s export runs/spa-eng --out export/spa-eng
+    keras-s2s translate export/spa-eng --backend onnx "¿Dónde está la estación?"
 """
 
 import argparse
@@ -108,17 +110,9 @@ def _task_data(description):
 
 
 def _read_side(description, split):
-    """The pairs of one split (`train`, `dev` or `test`) of a file description."""
-    from keras_s2s.data.corpora import read_parallel, read_tsv
+    from keras_s2s.data.recorded import file_split
 
-    if description.get(split):
-        return read_tsv(description[split], description["source_column"],
-                        description["target_column"])
-    if description.get(f"{split}_source") or description.get(f"{split}_target"):
-        if not (description.get(f"{split}_source") and description.get(f"{split}_target")):
-            raise ValueError(f"Give both --{split}-source and --{split}-target.")
-        return read_parallel(description[f"{split}_source"], description[f"{split}_target"])
-    return None
+    return file_split(description, split)
 
 
 def _training_data(args):
@@ -321,7 +315,8 @@ def _add_evaluate_parser(commands):
         description="Translate held-out pairs and score them (sacreBLEU BLEU and chrF, "
                     "exact match), overall and by source length.",
     )
-    p.add_argument("model", help="model directory")
+    p.add_argument("model", help="model directory or exported bundle")
+    _add_backend_argument(p)
     _add_data_arguments(p, training=False)
     p.add_argument("--beam", type=_positive_int, default=1,
                    help="beam size (default 1: greedy search)")
@@ -335,9 +330,8 @@ def _add_evaluate_parser(commands):
 
 def _evaluate(args):
     from keras_s2s.evaluation import evaluate
-    from keras_s2s.trained_model import TrainedModel
 
-    trained = TrainedModel.load(args.model)
+    trained = _load_translator(args.model, args.backend)
     pairs = _test_data(args, trained.meta)
     result = evaluate(trained, pairs, beam_size=args.beam, length_penalty=args.length_penalty,
                       batch_size=args.batch_size)
@@ -364,7 +358,8 @@ def _add_translate_parser(commands):
         "translate", help="translate text with a model",
         description="Translate each TEXT (or each line of stdin) and print one output per line.",
     )
-    p.add_argument("model", help="model directory")
+    p.add_argument("model", help="model directory or exported bundle")
+    _add_backend_argument(p)
     p.add_argument("text", nargs="*", help="texts to translate (default: lines of stdin)")
     p.add_argument("--beam", type=_positive_int, default=1,
                    help="beam size (default 1: greedy search)")
@@ -379,15 +374,13 @@ def _add_translate_parser(commands):
 
 
 def _translate(args):
-    from keras_s2s.trained_model import TrainedModel
-
     if args.nbest > args.beam:
         raise ValueError(f"--nbest {args.nbest} needs --beam {args.nbest} or more.")
     texts = args.text
     if not texts:
         stdin = sys.stdin.buffer.read().decode("utf-8", errors="replace")
         texts = stdin.splitlines()
-    trained = TrainedModel.load(args.model)
+    trained = _load_translator(args.model, args.backend)
     results = trained.decode(texts, beam_size=args.beam, length_penalty=args.length_penalty,
                              n_best=args.nbest, batch_size=args.batch_size)
     for index, hypotheses in enumerate(results):
@@ -400,7 +393,7 @@ def _translate(args):
     if args.attention_plot:
         from keras_s2s.plotting import plot_attention
 
-        if not trained.model.decoder.has_attention:
+        if not any(h[0].attention is not None for h in results) and any(texts):
             raise ValueError("--attention-plot needs a model with attention.")
         stem, ext = os.path.splitext(args.attention_plot)
         source_ids = trained.tokenize_sources(texts)
@@ -413,12 +406,78 @@ def _translate(args):
             path = args.attention_plot if index == 0 else f"{stem}-{index + 1}{ext or '.png'}"
             plot_attention(
                 best.attention[:, : len(source_ids[index])],
-                [trained.source_vocab.tokens[i] for i in source_ids[index]],
-                [trained.target_vocab.tokens[i] for i in best.tokens],
+                [trained.source_tokenizer.vocab.tokens[i] for i in source_ids[index]],
+                [trained.target_tokenizer.vocab.tokens[i] for i in best.tokens],
                 path,
                 title=texts[index],
             )
             print(f"Wrote {path}", file=sys.stderr)
+
+
+# === export ===
+
+def _add_export_parser(commands):
+    from keras_s2s.export import QUANTIZATIONS
+    from keras_s2s.runtime.bundle import FORMATS
+
+    p = commands.add_parser(
+        "export", help="write a deployable bundle (SavedModel, TFLite, ONNX)",
+        description="Export a trained model directory as a bundle: the .keras model, a "
+                    "SavedModel, TFLite and ONNX graphs, vocabularies and bundle.json. "
+                    "Each export is decoded on held-out data and compared with Keras.",
+    )
+    p.add_argument("model", help="model directory written by `keras-s2s train`")
+    p.add_argument("--out", required=True, help="bundle directory to write")
+    p.add_argument("--formats", default=",".join(FORMATS),
+                   help=f"comma-separated formats (default: all of {','.join(FORMATS)})")
+    p.add_argument("--quantize", choices=QUANTIZATIONS, default="none",
+                   help="TFLite quantization (int8 calibrates on training sources)")
+    p.add_argument("--check", type=_non_negative_int, default=100, metavar="N",
+                   help="held-out sources decoded on every backend after export (default 100; 0: none)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON line")
+    p.set_defaults(run=_export)
+
+
+def _export(args):
+    from keras_s2s.export import export_bundle
+
+    if os.path.exists(args.out) and not args.overwrite:
+        raise ValueError(f"{args.out} exists: give --overwrite to replace it.")
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
+    report = export_bundle(args.model, args.out, formats=formats, quantize=args.quantize,
+                           check_size=args.check, log=log)
+    if args.json:
+        print(json.dumps(report, separators=(",", ":")))
+        return
+    print(f"Wrote {report['bundle']} in {report['seconds']} s:")
+    for name, size in sorted(report["sizes"].items()):
+        print(f"  {size / 1024:10.1f} KiB  {name}")
+
+
+def _add_backend_argument(parser):
+    from keras_s2s.runtime import BACKENDS
+
+    parser.add_argument("--backend", choices=list(BACKENDS),
+                        help="for a bundle: the runtime to decode with (default tflite); "
+                             "a model directory runs on keras")
+
+
+def _load_translator(path, backend):
+    """A `Translator` for a bundle (any backend) or a model directory (keras)."""
+    from keras_s2s.runtime.bundle import BUNDLE_FILE
+
+    if os.path.isfile(os.path.join(path, BUNDLE_FILE)):
+        from keras_s2s import runtime
+
+        return runtime.load(path, backend=backend or "tflite")
+    if backend not in (None, "keras"):
+        raise ValueError(f"{path} is a model directory, which runs on keras only: export it "
+                         f"with `keras-s2s export {path} --out BUNDLE` to use --backend {backend}.")
+    from keras_s2s.trained_model import TrainedModel
+
+    return TrainedModel.load(path).translator
 
 
 def build_parser():
@@ -429,6 +488,7 @@ def build_parser():
     _add_train_parser(commands)
     _add_evaluate_parser(commands)
     _add_translate_parser(commands)
+    _add_export_parser(commands)
     return parser
 
 
@@ -438,7 +498,7 @@ def main(argv=None):
 
     try:
         args.run(args)
-    except (ValueError, FileNotFoundError, TrainingError) as e:
+    except (ValueError, FileNotFoundError, ImportError, TrainingError) as e:
         print(f"keras-s2s {args.command}: error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -17,10 +17,10 @@ import os
 
 import keras
 
-from keras_s2s.data.padding import pad_ids
-from keras_s2s.decoding import Hypothesis
+import keras_s2s.models  # noqa: F401  (registers the classes model.keras names)
 from keras_s2s.text.tokenizer import Tokenizer
-from keras_s2s.text.vocabulary import END_ID, START_ID, Vocabulary
+from keras_s2s.text.pytokenizer import PyTokenizer
+from keras_s2s.text.vocabulary import Vocabulary
 from keras_s2s.utils.atomic import write_json
 
 FORMAT_VERSION = 1
@@ -84,6 +84,7 @@ class TrainedModel:
         self.source_tokenizer = Tokenizer(source_vocab, **settings["source"])
         self.target_tokenizer = Tokenizer(target_vocab, **settings["target"])
         self._inference = None
+        self._translator = None
 
     @property
     def source_vocab(self):
@@ -131,43 +132,41 @@ class TrainedModel:
         self.target_vocab.save(os.path.join(path, TARGET_VOCAB_FILE))
         write_json(os.path.join(path, META_FILE), self.meta)
 
-    def tokenize_sources(self, texts):
-        """Texts -> lists of source ids (tensorflow-text)."""
-        return self.source_tokenizer.tokenize(list(texts)).to_list()
+    @property
+    def translator(self):
+        """The `keras_s2s.runtime.Translator` of this model on the Keras backend: the
+        decoding path every exported backend shares (built on first use)."""
+        if self._translator is None:
+            from keras_s2s.export.backends import KerasBackend
+            from keras_s2s.runtime import Translator
 
-    def decode(self, texts, *, beam_size=1, length_penalty=0.0, n_best=1, batch_size=64):
-        """Decodes texts; for each, a list of `n_best` `Hypothesis`, best first.
+            settings = self.meta["tokenizer"]
+            self._translator = Translator(
+                KerasBackend(self.model, self.meta["max_decode_length"]),
+                PyTokenizer(self.source_vocab, **settings["source"]),
+                PyTokenizer(self.target_vocab, **settings["target"]),
+                self.meta["max_decode_length"],
+                meta=self.meta,
+            )
+        return self._translator
+
+    def tokenize_sources(self, texts):
+        """Texts -> lists of source ids."""
+        return self.translator.tokenize_sources(texts)
+
+    def decode(self, texts, **options):
+        """Decodes texts; for each, a list of `Hypothesis`, best first (options as
+        `keras_s2s.runtime.Translator.decode`: `beam_size`, `length_penalty`,
+        `n_best`, `batch_size`, `whole_loop`, `sample`, ...).
 
         A text with no tokens (empty, or only spaces and invisible characters) is not
         run through the model: its translation is empty.
         """
-        texts = list(texts)
-        results = []
-        options = {"start_id": START_ID, "end_id": END_ID,
-                   "max_length": self.meta["max_decode_length"]}
-        for start in range(0, len(texts), batch_size):
-            source_ids = self.tokenize_sources(texts[start:start + batch_size])
-            batch = [[Hypothesis([], 0.0, None, True)] for _ in source_ids]
-            rows = [i for i, ids in enumerate(source_ids) if ids]
-            if rows:
-                ids = pad_ids(source_ids[i] for i in rows)
-                if beam_size == 1 and n_best == 1:
-                    decoded = [[h] for h in self.inference.greedy(ids, **options)]
-                else:
-                    decoded = self.inference.beam(
-                        ids, beam_size=beam_size, length_penalty=length_penalty,
-                        n_best=n_best, **options)
-                for i, hypotheses in zip(rows, decoded):
-                    batch[i] = hypotheses
-            results.extend(batch)
-        return results
+        return self.translator.decode(texts, **options)
 
     def detokenize(self, token_lists):
-        """Lists of target ids -> texts (tensorflow-text)."""
-        if not token_lists:
-            return []
-        ids = pad_ids(token_lists)
-        return [t.decode("utf-8") for t in self.target_tokenizer.detokenize(ids).numpy().tolist()]
+        """Lists of target ids -> texts."""
+        return self.translator.detokenize(token_lists)
 
     def translate(self, texts, **options):
         """Texts in, best translations out (options as `decode()`)."""

@@ -1,0 +1,248 @@
+"""Export a trained model as a bundle: SavedModel, TFLite, ONNX and the `.keras` model.
+
+    from keras_s2s.export import export_bundle
+    report = export_bundle("runs/dates", "export/dates", quantize="dynamic")
+
+Each format is written by its own module (`savedmodel`, `tflite`, `onnx`), imported
+when asked for. Every export is run before it is published: the bundle's backends
+decode held-out sources and their tokens are compared with the Keras model's
+(`report["checks"]`). The bundle directory appears complete or not at all.
+"""
+
+import os
+import shutil
+import time
+
+import numpy as np
+
+from keras_s2s import __version__
+from keras_s2s.runtime.bundle import (
+    BUNDLE_FILE,
+    FORMAT,
+    FORMAT_FILES,
+    FORMAT_VERSION,
+    FORMATS,
+    SOURCE_VOCAB_FILE,
+    TARGET_VOCAB_FILE,
+    list_files,
+    sha256,
+)
+from keras_s2s.text.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
+from keras_s2s.utils.atomic import atomic_directory, write_json
+
+QUANTIZATIONS = ("none", "dynamic", "float16", "int8")
+
+
+def token_agreement(references, candidates):
+    """Share of token positions two decodings agree on, over the longer of each pair
+    (a missing token counts as a disagreement), and the share of identical sequences."""
+    agree = total = same = 0
+    for a, b in zip(references, candidates):
+        agree += sum(x == y for x, y in zip(a, b))
+        total += max(len(a), len(b))
+        same += list(a) == list(b)
+    n = len(references)
+    return {"token_agreement": agree / total if total else 1.0,
+            "sequence_agreement": same / n if n else 1.0, "sentences": n}
+
+
+def _sample_sources(meta, split, size):
+    """Up to `size` source texts of a recorded split (`None` if the data is gone)."""
+    from keras_s2s.data.recorded import recorded_split
+
+    try:
+        pairs = recorded_split(meta.get("data", {}), split)
+    except (OSError, ValueError):
+        return None
+    if not pairs:
+        return None
+    return [source for source, _ in pairs[:size]]
+
+
+def _calibration(trained, graphs, sources):
+    """Representative inputs of the three TFLite graphs, from training sources."""
+    ids = [row for row in trained.tokenize_sources(sources) if row]
+    encoder = [{"source_ids": np.asarray([row], np.int32)} for row in ids]
+    steps = []
+    inference = trained.inference
+
+    def recording_step(token_ids, state, memory):
+        steps.append({"token_ids": token_ids, **state, **memory})
+        return inference.decode_step(token_ids, state, memory)
+
+    from keras_s2s import decoding
+    from keras_s2s.data.padding import pad_ids
+
+    for start in range(0, len(ids), 16):
+        state, memory = inference.encode(pad_ids(ids[start:start + 16]))
+        decoding.greedy_search(recording_step, state, memory, start_id=START_ID,
+                               end_id=END_ID, max_length=graphs.max_decode_length)
+    return {"encoder": encoder, "decoder_step": steps, "translate": encoder}
+
+
+def _write_tflite(graphs, directory, quantize, calibration):
+    from keras_s2s.export import tflite
+
+    functions = {
+        "encoder": ("encode", graphs.encode_function(batch_size=1)),
+        "decoder_step": ("decode_step", graphs.step_function()),
+        "translate": ("translate", graphs.greedy_function(batch_size=1)),
+    }
+    for role, (signature, function) in functions.items():
+        model = tflite.convert(function, signature, quantize,
+                               calibration[role] if calibration else None)
+        flex = sorted(op for op in tflite.op_names(model) if op.startswith("Flex"))
+        if flex:
+            raise RuntimeError(f"The TFLite {role} needs Flex ops {flex}; exports must use builtins only.")
+        with open(os.path.join(directory, FORMAT_FILES["tflite"][role]), "wb") as f:
+            f.write(model)
+    return {"encoder_batch_size": 1, "translate_batch_size": 1, "quantization": quantize}
+
+
+def _write_onnx(graphs, directory):
+    from keras_s2s.export import onnx as onnx_export
+
+    functions = {
+        "encoder": (graphs.encode, [graphs.source_spec()]),
+        "decoder_step": (graphs.decode_step, graphs.step_specs()),
+        "translate": (graphs.greedy, [graphs.source_spec()]),
+    }
+    for role, (function, signature) in functions.items():
+        model = onnx_export.convert(function, signature)
+        with open(os.path.join(directory, FORMAT_FILES["onnx"][role]), "wb") as f:
+            f.write(model.SerializeToString())
+    return {"opset": onnx_export.OPSET}
+
+
+def _step_contract(graphs):
+    def spec(shape, dtype):
+        return {"shape": ["batch"] + [("src_len" if d is None else d) for d in shape], "dtype": dtype}
+
+    inputs = {"token_ids": spec([], "int32")}
+    outputs = {"logits": spec([graphs.model.decoder.vocab_size], "float32")}
+    for name in graphs.state_names:
+        inputs[name] = outputs[f"next_{name}"] = spec(graphs.input_shapes[name], "float32")
+    for name in graphs.memory_names:
+        inputs[name] = spec(graphs.input_shapes[name], "float32")
+    if graphs.memory_names:
+        outputs["attention"] = spec([None], "float32")
+    return {"state": graphs.state_names, "memory": graphs.memory_names,
+            "encode_inputs": {"source_ids": spec([None], "int32")},
+            "step_inputs": inputs, "step_outputs": outputs,
+            "greedy_outputs": {"tokens": spec([graphs.max_decode_length], "int32"),
+                               "lengths": {"shape": ["batch"], "dtype": "int32"}}}
+
+
+def _check(directory, formats, sources, log):
+    """Decodes `sources` on every exported backend and compares with Keras."""
+    from keras_s2s import runtime
+
+    keras_translator = runtime.load(directory, backend="keras", verify=False)
+    reference = [h[0].tokens for h in keras_translator.decode(sources)]
+    checks = {}
+    for backend in formats:
+        translator = runtime.load(directory, backend=backend, verify=False)
+        for mode, whole_loop in (("step", False), ("whole_loop", True)):
+            found = [h[0].tokens for h in translator.decode(sources, whole_loop=whole_loop)]
+            result = token_agreement(reference, found)
+            checks[f"{backend}/{mode}"] = result
+            log(f"  {backend:10s} {mode:10s} token agreement with Keras "
+                f"{result['token_agreement']:.4f} ({result['sentences']} sentences)")
+    return checks
+
+
+def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=100,
+                  calibration_size=200, log=print):
+    """Writes the bundle of the model directory `model_dir` to `out`.
+
+    Args:
+        model_dir: a directory written by `keras-s2s train`.
+        out: the bundle directory to write (replaced atomically if it exists).
+        formats: any of `"keras"`, `"savedmodel"`, `"tflite"`, `"onnx"`.
+        quantize: TFLite quantization: `"none"`, `"dynamic"` (int8 weights),
+            `"float16"` or `"int8"` (weights and activations, calibrated on
+            `calibration_size` training sources).
+        check_size: held-out sources decoded on every backend after export to measure
+            token agreement with Keras (0: no check).
+        log: where progress lines go.
+
+    Returns:
+        The report: file sizes, the checks, and the time the export took.
+    """
+    from keras_s2s.export.graphs import ExportGraphs
+    from keras_s2s.trained_model import MODEL_FILE, TrainedModel
+
+    formats = list(dict.fromkeys(formats))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise ValueError(f"Unknown or no formats {unknown}: choose from {', '.join(FORMATS)}.")
+    if quantize not in QUANTIZATIONS:
+        raise ValueError(f"Unknown quantization {quantize!r}: choose one of {', '.join(QUANTIZATIONS)}.")
+    if quantize != "none" and "tflite" not in formats:
+        raise ValueError("--quantize applies to TFLite: add tflite to the formats.")
+    started = time.perf_counter()
+    trained = TrainedModel.load(model_dir)
+    meta = trained.meta
+    graphs = ExportGraphs(trained.model, meta["max_decode_length"])
+    calibration = None
+    if quantize == "int8":
+        sources = _sample_sources(meta, "train", calibration_size)
+        if not sources:
+            raise ValueError(
+                f"int8 quantization calibrates on the training data of {model_dir}, which "
+                "cannot be read any more; use --quantize dynamic or float16."
+            )
+        calibration = _calibration(trained, graphs, sources)
+
+    format_meta = {}
+    with atomic_directory(out) as tmp:
+        shutil.copyfile(os.path.join(model_dir, MODEL_FILE), os.path.join(tmp, MODEL_FILE))
+        trained.source_vocab.save(os.path.join(tmp, SOURCE_VOCAB_FILE))
+        trained.target_vocab.save(os.path.join(tmp, TARGET_VOCAB_FILE))
+        for name in formats:
+            log(f"Exporting {name} ...")
+            extra = {}
+            if name == "savedmodel":
+                from keras_s2s.export import savedmodel
+
+                savedmodel.save(graphs, trained.source_vocab, trained.target_vocab,
+                                meta["tokenizer"], os.path.join(tmp, "saved_model"))
+                extra = {"signatures": ["translate", "greedy", "encode", "decode_step"]}
+            elif name == "tflite":
+                extra = _write_tflite(graphs, tmp, quantize, calibration)
+            elif name == "onnx":
+                extra = _write_onnx(graphs, tmp)
+            format_meta[name] = {"files": FORMAT_FILES[name], **extra}
+        if "keras" not in format_meta:  # the model file is always there (the reference)
+            format_meta["keras"] = {"files": FORMAT_FILES["keras"]}
+        files = {name: sha256(os.path.join(tmp, name)) for name in list_files(tmp)}
+        bundle = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "keras_s2s_version": __version__,
+            "model": meta["model"],
+            "special_ids": {"pad": PAD_ID, "start": START_ID, "end": END_ID, "unk": UNK_ID},
+            "max_decode_length": meta["max_decode_length"],
+            "max_source_length": meta.get("filter", {}).get("max_source_length"),
+            "tokenizer": {
+                side: {**meta["tokenizer"][side], "vocab": vocab}
+                for side, vocab in (("source", SOURCE_VOCAB_FILE), ("target", TARGET_VOCAB_FILE))
+            },
+            "step_contract": _step_contract(graphs),
+            "formats": format_meta,
+            "data": meta.get("data"),
+            "files": files,
+        }
+        write_json(os.path.join(tmp, BUNDLE_FILE), bundle)
+        checks = {}
+        sources = _sample_sources(meta, "test", check_size) if check_size else None
+        if sources:
+            log(f"Checking the exports on {len(sources)} held-out sources ...")
+            checks = _check(tmp, [f for f in formats if f != "keras"], sources, log)
+        elif check_size:
+            log("No held-out data recorded with the model: exports not checked.")
+        bundle["checks"] = checks
+        write_json(os.path.join(tmp, BUNDLE_FILE), bundle)
+    sizes = {name: os.path.getsize(os.path.join(out, name)) for name in files}
+    return {"bundle": os.path.abspath(out), "sizes": sizes, "checks": checks,
+            "quantization": quantize, "seconds": round(time.perf_counter() - started, 1)}

@@ -1,0 +1,84 @@
+"""The two TensorFlow backends: the Keras model itself and the bundle's SavedModel.
+
+They offer the calls of `keras_s2s.runtime.backends` (`encode`, `step`,
+`greedy_loop`), so `keras_s2s.runtime.Translator` decodes them exactly like LiteRT
+and ONNX Runtime.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from keras_s2s.export.graphs import ExportGraphs
+
+
+class KerasBackend:
+    """A `Seq2Seq` in memory: its stepwise inference model and, for `greedy_loop`,
+    the export graphs' `greedy` function run by TensorFlow.
+
+    Args:
+        model: a `Seq2Seq`, or a `Bundle` (its `model.keras` is loaded).
+        max_decode_length: the decoding limit (taken from the bundle when given one).
+    """
+
+    name = "keras"
+
+    def __init__(self, model, max_decode_length=None):
+        if not hasattr(model, "inference"):  # a Bundle
+            from keras_s2s.trained_model import load_keras_model
+
+            max_decode_length = model.max_decode_length
+            model = load_keras_model(model.file("keras", "model"))
+        self.model = model
+        self.inference = model.inference()
+        self.state_names = self.inference.state_names
+        self.memory_names = self.inference.memory_names
+        self._max_decode_length = max_decode_length
+        self._greedy = None
+
+    def encode(self, source_ids):
+        return self.inference.encode(source_ids)
+
+    def step(self, token_ids, state, memory):
+        return self.inference.decode_step(token_ids, state, memory)
+
+    def greedy_loop(self, source_ids):
+        if self._greedy is None:
+            graphs = ExportGraphs(self.model, self._max_decode_length)
+            self._greedy = tf.function(graphs.greedy, reduce_retracing=True)
+        outputs = self._greedy(tf.constant(np.asarray(source_ids, dtype=np.int32)))
+        return outputs["tokens"].numpy(), outputs["lengths"].numpy()
+
+
+class SavedModelBackend:
+    """The bundle's SavedModel, through its `encode`, `decode_step` and `greedy`
+    signatures (loaded with `tf.saved_model.load`)."""
+
+    name = "savedmodel"
+
+    def __init__(self, bundle):
+        import tensorflow_text  # noqa: F401  (registers the ops `translate` uses)
+
+        self.bundle = bundle
+        self.state_names = bundle.state_names
+        self.memory_names = bundle.memory_names
+        self.loaded = tf.saved_model.load(bundle.file("savedmodel", "model"))
+        self._encode = self.loaded.signatures["encode"]
+        self._step = self.loaded.signatures["decode_step"]
+        self._greedy = self.loaded.signatures["greedy"]
+
+    def encode(self, source_ids):
+        outputs = self._encode(source_ids=tf.constant(np.asarray(source_ids, dtype=np.int32)))
+        state = {name: outputs[name].numpy() for name in self.state_names}
+        memory = {name: outputs[name].numpy() for name in self.memory_names}
+        return state, memory
+
+    def step(self, token_ids, state, memory):
+        inputs = {"token_ids": tf.constant(np.asarray(token_ids, dtype=np.int32))}
+        inputs.update({name: tf.constant(value) for name, value in {**state, **memory}.items()})
+        outputs = {name: value.numpy() for name, value in self._step(**inputs).items()}
+        new_state = {name: outputs[f"next_{name}"] for name in self.state_names}
+        return outputs["logits"], new_state, outputs.get("attention")
+
+    def greedy_loop(self, source_ids):
+        outputs = self._greedy(source_ids=tf.constant(np.asarray(source_ids, dtype=np.int32)))
+        return outputs["tokens"].numpy(), outputs["lengths"].numpy()

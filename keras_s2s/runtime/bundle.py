@@ -1,0 +1,168 @@
+"""The bundle directory `keras-s2s export` writes, read and verified without TensorFlow.
+
+A bundle holds one trained model in every format (see `export/README.md`):
+
+    bundle.json            what the bundle is: format version, architecture, special
+                           token ids, limits, tokenizer settings, the step contract, and
+                           the sha256 of every other file
+    source_vocab.txt       vocabularies, one token per line (ids are line numbers)
+    target_vocab.txt
+    model.keras            the trained Keras model
+    saved_model/           SavedModel: signatures translate, greedy, encode, decode_step
+    encoder.tflite         TFLite (builtin ops): encode (batch 1), decode_step, and the
+    decoder_step.tflite    whole greedy loop (batch 1)
+    translate.tflite
+    encoder.onnx           ONNX: the same three graphs, dynamic batch
+    decoder_step.onnx
+    translate.onnx
+"""
+
+import hashlib
+import json
+import os
+
+from keras_s2s.text.pytokenizer import PyTokenizer
+from keras_s2s.text.vocabulary import Vocabulary
+
+FORMAT = "keras_s2s.bundle"
+FORMAT_VERSION = 1
+BUNDLE_FILE = "bundle.json"
+SOURCE_VOCAB_FILE = "source_vocab.txt"
+TARGET_VOCAB_FILE = "target_vocab.txt"
+# The files of each format, relative to the bundle directory.
+FORMAT_FILES = {
+    "keras": {"model": "model.keras"},
+    "savedmodel": {"model": "saved_model"},
+    "tflite": {"encoder": "encoder.tflite", "decoder_step": "decoder_step.tflite",
+               "translate": "translate.tflite"},
+    "onnx": {"encoder": "encoder.onnx", "decoder_step": "decoder_step.onnx",
+             "translate": "translate.onnx"},
+}
+FORMATS = tuple(FORMAT_FILES)
+
+
+class BundleError(ValueError):
+    """A bundle that cannot be used: missing, damaged, or from a newer keras_s2s."""
+
+
+def sha256(path):
+    """The hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def list_files(directory):
+    """Every file under `directory`, as sorted '/'-separated relative paths."""
+    found = []
+    for root, _, files in os.walk(directory):
+        for name in files:
+            found.append(os.path.relpath(os.path.join(root, name), directory).replace(os.sep, "/"))
+    return sorted(found)
+
+
+class Bundle:
+    """An exported model directory, its description verified against its files.
+
+    Args:
+        path: the bundle directory.
+        verify: check the sha256 of every file listed in `bundle.json` (on by default;
+            a mismatch means a damaged or edited bundle).
+
+    Example:
+    >>> bundle = Bundle("export/dates")
+    >>> bundle.formats, bundle.max_decode_length
+    (['keras', 'savedmodel', 'tflite', 'onnx'], 20)
+    >>> bundle.source_tokenizer().tokenize("23.11.2026")
+    """
+
+    def __init__(self, path, verify=True):
+        self.path = os.path.abspath(path)
+        self.meta = self._read_meta()
+        if verify:
+            self.verify()
+
+    def _read_meta(self):
+        if not os.path.isdir(self.path):
+            raise BundleError(
+                f"Bundle {self.path} does not exist or is not a directory; write one with "
+                "`keras-s2s export MODEL --out DIR`."
+            )
+        meta_path = os.path.join(self.path, BUNDLE_FILE)
+        try:
+            with open(meta_path, encoding="utf-8") as f:
+                meta = json.load(f)
+        except FileNotFoundError:
+            raise BundleError(f"{self.path} is not a keras_s2s bundle: {BUNDLE_FILE} is missing.") from None
+        except (OSError, ValueError) as e:
+            raise BundleError(f"{meta_path} cannot be read as JSON ({e}).") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise BundleError(f"{meta_path} does not describe a keras_s2s bundle.")
+        version = meta.get("format_version")
+        if not isinstance(version, int) or version < 1:
+            raise BundleError(f"{meta_path} has an invalid format_version {version!r}.")
+        if version > FORMAT_VERSION:
+            raise BundleError(
+                f"{self.path} is bundle format {version}, newer than this keras_s2s reads "
+                f"({FORMAT_VERSION}): upgrade keras_s2s, or export the model again with this version."
+            )
+        return meta
+
+    def verify(self):
+        """Checks every listed file exists and has the recorded sha256."""
+        for name, digest in sorted(self.meta["files"].items()):
+            path = os.path.join(self.path, name)
+            if not os.path.isfile(path):
+                raise BundleError(f"Bundle {self.path} is incomplete: {name} is missing.")
+            if sha256(path) != digest:
+                raise BundleError(
+                    f"{path} does not match its sha256 in {BUNDLE_FILE}: the file is damaged "
+                    "or was changed after export. Export the model again."
+                )
+
+    # === What the bundle holds ===
+
+    @property
+    def formats(self):
+        return list(self.meta["formats"])
+
+    def has_format(self, name):
+        return name in self.meta["formats"]
+
+    def file(self, format_name, role):
+        """The absolute path of one file of a format, e.g. `file("onnx", "encoder")`."""
+        if format_name not in self.meta["formats"]:
+            raise BundleError(
+                f"Bundle {self.path} has no {format_name} export (it has "
+                f"{', '.join(self.formats)}): export it with `--formats {format_name}`."
+            )
+        return os.path.join(self.path, self.meta["formats"][format_name]["files"][role])
+
+    @property
+    def max_decode_length(self):
+        return self.meta["max_decode_length"]
+
+    @property
+    def special_ids(self):
+        return self.meta["special_ids"]
+
+    @property
+    def state_names(self):
+        return list(self.meta["step_contract"]["state"])
+
+    @property
+    def memory_names(self):
+        return list(self.meta["step_contract"]["memory"])
+
+    def _tokenizer(self, side):
+        settings = self.meta["tokenizer"][side]
+        vocab = Vocabulary.load(os.path.join(self.path, settings["vocab"]))
+        return PyTokenizer(vocab, level=settings["level"], lowercase=settings["lowercase"])
+
+    def source_tokenizer(self):
+        return self._tokenizer("source")
+
+    def target_tokenizer(self):
+        return self._tokenizer("target")

@@ -1,0 +1,117 @@
+"""Text in, text out, on any backend: the one decoding path every backend shares."""
+
+import numpy as np
+
+from keras_s2s import decoding
+from keras_s2s.decoding import Hypothesis
+from keras_s2s.text.vocabulary import END_ID, START_ID
+
+
+def _pad(rows):
+    width = max(len(row) for row in rows)
+    ids = np.zeros((len(rows), width), dtype=np.int32)
+    for i, row in enumerate(rows):
+        ids[i, :len(row)] = row
+    return ids
+
+
+class Translator:
+    """Tokenizes with the pure-Python tokenizer, decodes on a backend, detokenizes.
+
+    Args:
+        backend: an object with `encode`, `step` and `greedy_loop` (see
+            `keras_s2s.runtime.backends`): LiteRT, ONNX Runtime, SavedModel or Keras.
+        source_tokenizer, target_tokenizer: `PyTokenizer`s (identical to the
+            tensorflow-text tokenizers the model was trained with).
+        max_decode_length: the most tokens generated per source (end token included).
+        meta: the model's description (tokenizer settings, data), kept for evaluation.
+
+    Example:
+    >>> translator = keras_s2s.runtime.load("export/dates", backend="onnx")
+    >>> translator.translate(["Nov. 23rd, 2026"])
+    ['2026-11-23']
+    >>> [[best]] = translator.decode(["23.11.2026"], beam_size=4)
+    >>> best.tokens, best.score, best.attention.shape
+    """
+
+    def __init__(self, backend, source_tokenizer, target_tokenizer, max_decode_length, meta=None):
+        self.backend = backend
+        self.source_tokenizer = source_tokenizer
+        self.target_tokenizer = target_tokenizer
+        self.max_decode_length = int(max_decode_length)
+        self.meta = meta or {}
+
+    def tokenize_sources(self, texts):
+        """Texts -> lists of source ids."""
+        return [self.source_tokenizer.tokenize(text) for text in texts]
+
+    def detokenize(self, token_lists):
+        """Lists of target ids -> texts."""
+        return [self.target_tokenizer.detokenize(tokens) for tokens in token_lists]
+
+    def decode(self, texts, *, beam_size=1, length_penalty=0.0, n_best=1, batch_size=64,
+               whole_loop=False, sample=False, temperature=1.0, top_k=0, seed=None):
+        """Decodes texts; for each, a list of `n_best` `Hypothesis`, best first.
+
+        Args:
+            texts: source strings.
+            beam_size: 1 for greedy search, more for beam search.
+            length_penalty: GNMT length penalty alpha for beam search (0: none).
+            n_best: hypotheses returned per text (at most `beam_size`).
+            batch_size: texts decoded together.
+            whole_loop: greedy search with the backend's one-call greedy graph (no
+                scores or attention: `score` is `None`); else step by step in Python.
+            sample: sample tokens instead of searching (with `temperature`, `top_k`,
+                `seed`; see `keras_s2s.decoding.sample`).
+
+        A text with no tokens (empty, or only spaces and invisible characters) is not
+        run through the model: its translation is empty.
+        """
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
+        if not isinstance(beam_size, (int, np.integer)) or beam_size < 1:
+            raise ValueError(f"beam_size must be a positive int, got {beam_size!r}.")
+        if not isinstance(n_best, (int, np.integer)) or not 1 <= n_best <= beam_size:
+            raise ValueError(f"n_best must be between 1 and beam_size ({beam_size}), got {n_best!r}.")
+        if whole_loop and (beam_size > 1 or sample):
+            raise ValueError("whole_loop decodes greedily: it takes neither beam_size > 1 nor sample.")
+        texts = list(texts)
+        results = []
+        for start in range(0, len(texts), batch_size):
+            source_ids = self.tokenize_sources(texts[start:start + batch_size])
+            batch = [[Hypothesis([], 0.0, None, True)] for _ in source_ids]
+            rows = [i for i, ids in enumerate(source_ids) if ids]
+            if rows:
+                ids = _pad([source_ids[i] for i in rows])
+                decoded = self._decode_ids(
+                    ids, beam_size, length_penalty, n_best, whole_loop, sample,
+                    temperature, top_k, seed,
+                )
+                for i, hypotheses in zip(rows, decoded):
+                    batch[i] = hypotheses
+            results.extend(batch)
+        return results
+
+    def _decode_ids(self, ids, beam_size, length_penalty, n_best, whole_loop, sample,
+                    temperature, top_k, seed):
+        if whole_loop:
+            tokens, lengths = self.backend.greedy_loop(ids)
+            return [[Hypothesis(row[:n].tolist(), None, None,
+                                bool(n < tokens.shape[1] and row[n] == END_ID))]
+                    for row, n in zip(tokens, lengths)]
+        options = {"start_id": START_ID, "end_id": END_ID, "max_length": self.max_decode_length}
+        state, memory = self.backend.encode(ids)
+        step = self.backend.step
+        if sample:
+            found = decoding.sample(step, state, memory, temperature=temperature, top_k=top_k,
+                                    seed=seed, **options)
+            return [[h] for h in found]
+        if beam_size == 1:
+            return [[h] for h in decoding.greedy_search(step, state, memory, **options)]
+        return decoding.beam_search(step, state, memory, beam_size=beam_size,
+                                    length_penalty=length_penalty, n_best=n_best, **options)
+
+    def translate(self, texts, **options):
+        """Texts in, best translations out (options as `decode()`)."""
+        best = [hypotheses[0] for hypotheses in self.decode(texts, **options)]
+        return self.detokenize([h.tokens for h in best])
