@@ -493,7 +493,12 @@ def build_parser():
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "translate" and not any(e.startswith("-") for e in extra):
+        args.text += extra  # texts after options: `translate BUNDLE --backend onnx "text"`
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from keras_s2s.training import TrainingError
 
     try:

@@ -31,6 +31,7 @@ from keras_s2s.text.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
 from keras_s2s.utils.atomic import atomic_directory, write_json
 
 QUANTIZATIONS = ("none", "dynamic", "float16", "int8")
+MIN_AGREEMENT = 0.99  # below this token agreement with Keras, an export is flagged
 
 
 def token_agreement(references, candidates):
@@ -60,9 +61,17 @@ def _sample_sources(meta, split, size):
 
 
 def _calibration(trained, graphs, sources):
-    """Representative inputs of the three TFLite graphs, from training sources."""
+    """Representative inputs of `decoder_step`, recorded while decoding training sources.
+
+    The TFLite calibrator keeps the tensor shapes of its first call, so every source is
+    padded to one width and decoded alone (batch 1); the padding is masked.
+    """
+    from keras_s2s import decoding
+    from keras_s2s.data.padding import pad_ids
+
     ids = [row for row in trained.tokenize_sources(sources) if row]
-    encoder = [{"source_ids": np.asarray([row], np.int32)} for row in ids]
+    width = max(len(row) for row in ids)
+    encoder = [{"source_ids": pad_ids([row], length=width)} for row in ids]
     steps = []
     inference = trained.inference
 
@@ -70,14 +79,11 @@ def _calibration(trained, graphs, sources):
         steps.append({"token_ids": token_ids, **state, **memory})
         return inference.decode_step(token_ids, state, memory)
 
-    from keras_s2s import decoding
-    from keras_s2s.data.padding import pad_ids
-
-    for start in range(0, len(ids), 16):
-        state, memory = inference.encode(pad_ids(ids[start:start + 16]))
+    for inputs in encoder:
+        state, memory = inference.encode(inputs["source_ids"])
         decoding.greedy_search(recording_step, state, memory, start_id=START_ID,
                                end_id=END_ID, max_length=graphs.max_decode_length)
-    return {"encoder": encoder, "decoder_step": steps, "translate": encoder}
+    return {"decoder_step": steps}
 
 
 def _write_tflite(graphs, directory, quantize, calibration):
@@ -88,15 +94,21 @@ def _write_tflite(graphs, directory, quantize, calibration):
         "decoder_step": ("decode_step", graphs.step_function()),
         "translate": ("translate", graphs.greedy_function(batch_size=1)),
     }
+    applied = {}
     for role, (signature, function) in functions.items():
-        model = tflite.convert(function, signature, quantize,
-                               calibration[role] if calibration else None)
+        # The TFLite calibrator crashes (SIGSEGV, TF 2.21) on graphs with a WHILE loop:
+        # with int8, the encoder and the whole loop get int8 weights (dynamic range),
+        # decoder_step int8 weights and activations.
+        applied[role] = "dynamic" if quantize == "int8" and role != "decoder_step" else quantize
+        model = tflite.convert(function, signature, applied[role],
+                               calibration[role] if applied[role] == "int8" else None)
         flex = sorted(op for op in tflite.op_names(model) if op.startswith("Flex"))
         if flex:
             raise RuntimeError(f"The TFLite {role} needs Flex ops {flex}; exports must use builtins only.")
         with open(os.path.join(directory, FORMAT_FILES["tflite"][role]), "wb") as f:
             f.write(model)
-    return {"encoder_batch_size": 1, "translate_batch_size": 1, "quantization": quantize}
+    return {"encoder_batch_size": 1, "translate_batch_size": 1, "quantization": quantize,
+            "quantization_by_file": applied}
 
 
 def _write_onnx(graphs, directory):
@@ -148,11 +160,14 @@ def _check(directory, formats, sources, log):
             checks[f"{backend}/{mode}"] = result
             log(f"  {backend:10s} {mode:10s} token agreement with Keras "
                 f"{result['token_agreement']:.4f} ({result['sentences']} sentences)")
+            if result["token_agreement"] < MIN_AGREEMENT:
+                log(f"  WARNING: {backend} ({mode}) agrees with Keras on fewer than "
+                    f"{MIN_AGREEMENT:.0%} of the tokens; check the quantization.")
     return checks
 
 
 def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=100,
-                  calibration_size=200, log=print):
+                  calibration_size=100, log=print):
     """Writes the bundle of the model directory `model_dir` to `out`.
 
     Args:
