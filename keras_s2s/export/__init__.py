@@ -63,15 +63,17 @@ def _sample_sources(meta, split, size):
 def _calibration(trained, graphs, sources):
     """Representative inputs of `decoder_step`, recorded while decoding training sources.
 
-    The TFLite calibrator keeps the tensor shapes of its first call, so every source is
-    padded to one width and decoded alone (batch 1); the padding is masked.
+    The TFLite calibrator keeps the tensor shapes of its first call, and padding would
+    put the attention mask's -1e4 penalty into the calibrated score range; so only the
+    sources of the most common length are used, each decoded alone (batch 1).
     """
+    import collections
+
     from keras_s2s import decoding
-    from keras_s2s.data.padding import pad_ids
 
     ids = [row for row in trained.tokenize_sources(sources) if row]
-    width = max(len(row) for row in ids)
-    encoder = [{"source_ids": pad_ids([row], length=width)} for row in ids]
+    width = collections.Counter(len(row) for row in ids).most_common(1)[0][0]
+    encoder = [{"source_ids": np.asarray([row], np.int32)} for row in ids if len(row) == width]
     steps = []
     inference = trained.inference
 

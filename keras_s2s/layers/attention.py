@@ -126,11 +126,16 @@ class Attention(keras.layers.Layer):
             scores = scores + (1.0 - mask) * _MASK_PENALTY
         # The softmax written out: Keras' ops.softmax warns on every one-token source.
         exp_scores = ops.exp(scores - ops.max(scores, axis=-1, keepdims=True))
-        weights = exp_scores / ops.sum(exp_scores, axis=-1, keepdims=True)
-        if mask is not None:
-            # exp(-1e4) is already 0 in float32; multiplying makes it exact for any dtype
-            # and gives all-zero weights (a zero context) for an empty source.
-            weights = weights * mask
+        if mask is None:
+            weights = exp_scores / ops.sum(exp_scores, axis=-1, keepdims=True)
+        else:
+            # exp(-1e4) is already 0 in float32; masking before the sum makes padding
+            # weigh exactly 0 in any dtype and under quantization (where the penalty may
+            # be clipped). A row without any source position gets all-zero weights (a
+            # zero context): its denominator is 1 instead of 0.
+            exp_scores = exp_scores * mask
+            empty = 1.0 - ops.max(mask, axis=-1, keepdims=True)
+            weights = exp_scores / (ops.sum(exp_scores, axis=-1, keepdims=True) + empty)
         context = ops.einsum("bs,bsd->bd", weights, values)
         return context, weights
 
