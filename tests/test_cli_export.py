@@ -1,0 +1,86 @@
+"""`keras-s2s export`, and `translate` / `evaluate` on a bundle with every backend."""
+
+import contextlib
+import io
+import json
+import os
+
+import pytest
+
+from keras_s2s.cli import main
+
+TINY = ["--units", "8", "--embedding-dim", "8", "--epochs", "2", "--quiet", "--no-tensorboard",
+        "--train-size", "300", "--dev-size", "20", "--test-size", "30", "--max-length", "5"]
+BACKENDS = ("keras", "savedmodel", "tflite", "onnx")
+SOURCES = ["a b c", "d e", "f"]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A tiny reverse model (general attention), its bundle, and the export's JSON report."""
+    root = tmp_path_factory.mktemp("cli_export")
+    model, bundle = str(root / "model"), str(root / "bundle")
+    assert main(["train", "--task", "reverse", "--attention", "general", "--out", model] + TINY) == 0
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        assert main(["export", model, "--out", bundle, "--check", "20", "--json"]) == 0
+    return model, bundle, json.loads(stdout.getvalue())
+
+
+def test_export_writes_every_format_and_checks_it(exported):
+    _, bundle, report = exported
+    for name in ("model.keras", "encoder.tflite", "decoder_step.tflite", "translate.tflite",
+                 "encoder.onnx", "decoder_step.onnx", "translate.onnx", "source_vocab.txt",
+                 "saved_model/saved_model.pb"):
+        assert report["sizes"][name] > 0, name
+    assert set(report["checks"]) == {f"{b}/{m}" for b in BACKENDS[1:] for m in ("step", "whole_loop")}
+    for name, check in report["checks"].items():
+        assert check["sentences"] == 20
+        assert check["token_agreement"] == 1.0, name
+    on_disk = json.load(open(os.path.join(bundle, "bundle.json")))
+    assert on_disk["checks"] == report["checks"]
+
+
+def test_translate_gives_the_same_text_on_every_backend(exported, capsys):
+    model, bundle, _ = exported
+    assert main(["translate", model] + SOURCES) == 0
+    expected = capsys.readouterr().out
+    assert expected.count("\n") == len(SOURCES)
+    for backend in BACKENDS:
+        for beam in ("1", "3"):
+            # Texts after the options are accepted too.
+            assert main(["translate", bundle, "--backend", backend, "--beam", beam] + SOURCES) == 0
+            out = capsys.readouterr().out
+            if beam == "1":
+                assert out == expected, backend
+            else:
+                assert out.count("\n") == len(SOURCES)
+
+
+def test_evaluate_on_a_bundle_matches_the_model_directory(exported, capsys):
+    model, bundle, _ = exported
+    assert main(["evaluate", model, "--json"]) == 0
+    reference = json.loads(capsys.readouterr().out)
+    for backend in ("tflite", "onnx"):
+        assert main(["evaluate", bundle, "--backend", backend, "--json"]) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert result["n"] == reference["n"] == 30
+        assert result["bleu"] == reference["bleu"] and result["exact_match"] == reference["exact_match"]
+
+
+def test_export_refuses_to_overwrite_and_bad_formats(exported, capsys):
+    model, bundle, _ = exported
+    assert main(["export", model, "--out", bundle]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(["export", model, "--out", bundle + "-x", "--formats", "tflite,coreml"]) == 2
+    assert "coreml" in capsys.readouterr().err
+    assert not os.path.exists(bundle + "-x")
+    assert main(["export", model, "--out", bundle + "-y", "--formats", "onnx",
+                 "--quantize", "dynamic"]) == 2
+    assert "tflite" in capsys.readouterr().err
+
+
+def test_model_directory_runs_on_keras_only(exported, capsys):
+    model, _, _ = exported
+    assert main(["translate", model, "--backend", "onnx", "a b"]) == 2
+    assert "keras-s2s export" in capsys.readouterr().err
