@@ -36,11 +36,19 @@ class ExportGraphs(tf.Module):
     >>> graphs.greedy(tf.constant([[5, 6, 7]]))["tokens"]
     """
 
+    @property
+    def model(self):
+        """The `Seq2Seq` the graphs were traced from."""
+        return self._model()
+
     def __init__(self, model, max_decode_length):
         super().__init__(name="seq2seq_export")
         if int(max_decode_length) < 1:
             raise ValueError(f"max_decode_length must be at least 1, got {max_decode_length}.")
-        self.model = model
+        # Track the three layers (their weights go into a SavedModel), not the model,
+        # whose optimizer state has no place in an inference export.
+        self.encoder, self.bridge, self.decoder = model.encoder, model.bridge, model.decoder
+        self._model = lambda: model
         self.max_decode_length = int(max_decode_length)
         decoder = model.decoder
         self.state_names = list(decoder.state_names)
@@ -57,10 +65,9 @@ class ExportGraphs(tf.Module):
 
     def encode(self, source_ids):
         """`(batch, src_len)` ids -> dict of state and memory tensors."""
-        model = self.model
-        outputs, encoder_states = model.encoder(source_ids)
-        state = model.decoder.initial_state(model.bridge(encoder_states))
-        memory = model.decoder.prepare_memory(outputs, tf.not_equal(source_ids, PAD_ID))
+        outputs, encoder_states = self.encoder(source_ids)
+        state = self.decoder.initial_state(self.bridge(encoder_states))
+        memory = self.decoder.prepare_memory(outputs, tf.not_equal(source_ids, PAD_ID))
         return {**state, **memory}
 
     def decode_step(self, token_ids, *tensors):
@@ -71,7 +78,7 @@ class ExportGraphs(tf.Module):
     def _step(self, token_ids, inputs):
         state = {name: inputs[name] for name in self.state_names}
         memory = {name: inputs[name] for name in self.memory_names}
-        logits, new_state, weights = self.model.decoder.step(token_ids, state, memory)
+        logits, new_state, weights = self.decoder.step(token_ids, state, memory)
         outputs = {"logits": logits}
         outputs.update({f"next_{name}": value for name, value in new_state.items()})
         if weights is not None:
