@@ -87,16 +87,29 @@ def _calibration(trained, graphs, sources):
     return {"decoder_step": steps}
 
 
-def _write_tflite(graphs, directory, quantize, calibration):
-    from keras_s2s.export import tflite
-
-    functions = {
+def tflite_functions(graphs):
+    """Role -> `(signature key, concrete function)` of the three TFLite files."""
+    return {
         "encoder": ("encode", graphs.encode_function(batch_size=1)),
         "decoder_step": ("decode_step", graphs.step_function()),
         "translate": ("translate", graphs.greedy_function(batch_size=1)),
     }
+
+
+def onnx_functions(graphs):
+    """Role -> `(function, input signature)` of the three ONNX files."""
+    return {
+        "encoder": (graphs.encode, [graphs.source_spec()]),
+        "decoder_step": (graphs.decode_step, graphs.step_specs()),
+        "translate": (graphs.greedy, [graphs.source_spec()]),
+    }
+
+
+def _write_tflite(graphs, directory, quantize, calibration):
+    from keras_s2s.export import tflite
+
     applied = {}
-    for role, (signature, function) in functions.items():
+    for role, (signature, function) in tflite_functions(graphs).items():
         # The TFLite calibrator crashes (SIGSEGV, TF 2.21) on graphs with a WHILE loop:
         # with int8, the encoder and the whole loop get int8 weights (dynamic range),
         # decoder_step int8 weights and activations.
@@ -115,12 +128,7 @@ def _write_tflite(graphs, directory, quantize, calibration):
 def _write_onnx(graphs, directory):
     from keras_s2s.export import onnx as onnx_export
 
-    functions = {
-        "encoder": (graphs.encode, [graphs.source_spec()]),
-        "decoder_step": (graphs.decode_step, graphs.step_specs()),
-        "translate": (graphs.greedy, [graphs.source_spec()]),
-    }
-    for role, (function, signature) in functions.items():
+    for role, (function, signature) in onnx_functions(graphs).items():
         model = onnx_export.convert(function, signature)
         with open(os.path.join(directory, FORMAT_FILES["onnx"][role]), "wb") as f:
             f.write(model.SerializeToString())

@@ -101,7 +101,7 @@ class Bundle:
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise BundleError(f"{meta_path} does not describe a keras_s2s bundle.")
         version = meta.get("format_version")
-        if not isinstance(version, int) or version < 1:
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise BundleError(f"{meta_path} has an invalid format_version {version!r}.")
         if version > FORMAT_VERSION:
             raise BundleError(

@@ -1,0 +1,253 @@
+"""The TensorFlow-free runtime: what it imports, which bundles it refuses, and the
+argument checks and empty-text shortcut of `Translator.decode`."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from keras_s2s import runtime
+from keras_s2s.export import export_bundle
+from keras_s2s.runtime import FORMAT_VERSION, Bundle, BundleError, Translator
+from keras_s2s.runtime.bundle import BUNDLE_FILE, list_files
+from keras_s2s.training import train_task
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = {"units": 8, "embedding_dim": 8, "attention": "general"}
+SIZES = {"train_size": 200, "dev_size": 20, "test_size": 20}
+TEXTS = ["a b c", "d e f g", "h", "i j"]
+BLANK_TEXTS = ["", "   ", "\t\n", "\u200b", " \u3000 "]
+HEAVY_MODULES = {"tensorflow", "keras", "tensorflow_text", "tf_keras"}
+VARIABLES = "saved_model/variables/variables.data-00000-of-00001"
+
+
+def quiet(*args):
+    pass
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """A tiny reverse model with attention, trained for one epoch."""
+    out = str(tmp_path_factory.mktemp("runtime") / "model")
+    train_task("reverse", out, TINY, epochs=1, verbose=0, tensorboard=False, log=quiet, **SIZES)
+    return out
+
+
+@pytest.fixture(scope="module")
+def bundle(model_dir, tmp_path_factory):
+    """The tiny model's bundle in every format (not checked: other tests compare backends)."""
+    out = str(tmp_path_factory.mktemp("runtime_bundle") / "bundle")
+    export_bundle(model_dir, out, check_size=0, log=quiet)
+    return out
+
+
+@pytest.fixture(scope="module")
+def onnx_bundle(model_dir, tmp_path_factory):
+    """The tiny model's bundle with the ONNX export only (and the Keras model)."""
+    out = str(tmp_path_factory.mktemp("onnx_bundle") / "bundle")
+    export_bundle(model_dir, out, formats=["onnx"], check_size=0, log=quiet)
+    return out
+
+
+@pytest.fixture
+def bundle_copy(bundle, tmp_path):
+    """A copy of the bundle that a test may damage."""
+    return shutil.copytree(bundle, tmp_path / "bundle")
+
+
+def read_meta(path):
+    with open(os.path.join(path, BUNDLE_FILE), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def write_meta(path, meta):
+    with open(os.path.join(path, BUNDLE_FILE), "w", encoding="utf-8") as f:
+        json.dump(meta, f)
+
+
+# === No TensorFlow on the device ===
+
+CHILD = """
+import json, sys
+import keras_s2s.runtime as runtime
+
+path, texts = sys.argv[1], json.loads(sys.argv[2])
+translations = {}
+for backend in ("tflite", "onnx"):
+    translator = runtime.load(path, backend=backend)
+    translations[backend] = [translator.translate(texts),
+                             translator.translate(texts, whole_loop=True),
+                             translator.translate(texts, beam_size=3)]
+loaded = sorted({name.split(".")[0] for name in sys.modules})
+print(json.dumps({"translations": translations, "modules": loaded}))
+"""
+
+
+def test_the_runtime_decodes_without_tensorflow_or_keras(bundle):
+    result = subprocess.run([sys.executable, "-c", CHILD, bundle, json.dumps(TEXTS)],
+                            capture_output=True, text=True, cwd=REPO, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    child = json.loads(result.stdout.strip().splitlines()[-1])
+    assert HEAVY_MODULES.isdisjoint(child["modules"]), sorted(HEAVY_MODULES & set(child["modules"]))
+    assert "keras_s2s" in child["modules"]
+    # The same translations as the backends give in this (TensorFlow) process.
+    for backend, found in child["translations"].items():
+        translator = runtime.load(bundle, backend=backend)
+        assert found == [translator.translate(TEXTS), translator.translate(TEXTS, whole_loop=True),
+                         translator.translate(TEXTS, beam_size=3)], backend
+
+
+# === Refused bundles ===
+
+
+def flip_a_byte(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_every_file_but_bundle_json_has_a_checksum(bundle):
+    assert set(read_meta(bundle)["files"]) == set(list_files(bundle)) - {BUNDLE_FILE}
+
+
+@pytest.mark.parametrize("name", [
+    "decoder_step.onnx", "encoder.tflite", "translate.tflite", "source_vocab.txt",
+    "target_vocab.txt", "model.keras", "saved_model/saved_model.pb", VARIABLES,
+])
+def test_a_changed_byte_is_refused_naming_the_file(name, bundle_copy):
+    assert name in read_meta(bundle_copy)["files"]
+    Bundle(bundle_copy)  # intact
+    flip_a_byte(bundle_copy / name)
+    with pytest.raises(BundleError, match=rf"{name}.*does not match its sha256"):
+        runtime.load(bundle_copy, backend="onnx")
+    Bundle(bundle_copy, verify=False)  # only the verification refuses it
+
+
+@pytest.mark.parametrize("name", ["translate.tflite", "target_vocab.txt", VARIABLES])
+def test_a_missing_file_is_refused_naming_it(name, bundle_copy):
+    os.remove(bundle_copy / name)
+    with pytest.raises(BundleError, match=rf"incomplete: {name} is missing"):
+        runtime.load(bundle_copy, backend="onnx")
+
+
+def test_a_newer_format_version_asks_to_upgrade(bundle_copy):
+    meta = read_meta(bundle_copy)
+    write_meta(bundle_copy, {**meta, "format_version": FORMAT_VERSION + 1})
+    with pytest.raises(BundleError, match=rf"format {FORMAT_VERSION + 1}.*upgrade keras_s2s"):
+        runtime.load(bundle_copy, backend="onnx")
+
+
+@pytest.mark.parametrize("version", [0, "1", None])
+def test_an_invalid_format_version_is_refused(version, bundle_copy):
+    write_meta(bundle_copy, {**read_meta(bundle_copy), "format_version": version})
+    with pytest.raises(BundleError, match="invalid format_version"):
+        Bundle(bundle_copy)
+
+
+def test_a_missing_or_non_directory_bundle_is_refused(bundle_copy, tmp_path):
+    with pytest.raises(BundleError, match="does not exist or is not a directory"):
+        runtime.load(tmp_path / "nowhere", backend="onnx")
+    with pytest.raises(BundleError, match="does not exist or is not a directory"):
+        runtime.load(bundle_copy / "source_vocab.txt", backend="onnx")
+
+
+def test_a_directory_without_bundle_json_is_refused(bundle_copy):
+    os.remove(bundle_copy / BUNDLE_FILE)
+    with pytest.raises(BundleError, match="not a keras_s2s bundle: bundle.json is missing"):
+        runtime.load(bundle_copy, backend="onnx")
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"", b"\xff\xfe"],
+                         ids=["broken", "empty", "binary"])
+def test_unreadable_bundle_json_is_refused(content, bundle_copy):
+    (bundle_copy / BUNDLE_FILE).write_bytes(content)
+    with pytest.raises(BundleError, match="cannot be read as JSON"):
+        runtime.load(bundle_copy, backend="onnx")
+
+
+@pytest.mark.parametrize("content", [[1, 2], {"format": "something.else", "format_version": 1}],
+                         ids=["list", "other-format"])
+def test_json_that_is_not_a_bundle_description_is_refused(content, bundle_copy):
+    write_meta(bundle_copy, content)
+    with pytest.raises(BundleError, match="does not describe a keras_s2s bundle"):
+        runtime.load(bundle_copy, backend="onnx")
+
+
+@pytest.mark.parametrize("backend", ["tflite", "savedmodel"])
+def test_a_format_the_bundle_lacks_is_named(backend, onnx_bundle):
+    assert sorted(Bundle(onnx_bundle).formats) == ["keras", "onnx"]
+    with pytest.raises(BundleError, match=rf"has no {backend} export.*--formats {backend}"):
+        runtime.load(onnx_bundle, backend=backend)
+    runtime.load(onnx_bundle, backend="onnx").translate(TEXTS[:1])
+
+
+def test_an_unknown_backend_lists_the_choices(bundle):
+    with pytest.raises(ValueError, match="Unknown backend 'coreml'") as error:
+        runtime.load(bundle, backend="coreml")
+    for name in ("keras", "savedmodel", "tflite", "onnx"):
+        assert name in str(error.value)
+
+
+# === Translator.decode ===
+
+
+class UncallableBackend:
+    """A backend stub that fails the test if the translator runs it."""
+
+    def encode(self, source_ids):
+        raise AssertionError("encode was called")
+
+    def step(self, token_ids, state, memory):
+        raise AssertionError("step was called")
+
+    def greedy_loop(self, source_ids):
+        raise AssertionError("greedy_loop was called")
+
+
+@pytest.fixture(scope="module")
+def stub_translator(bundle):
+    """A `Translator` with the bundle's tokenizers and a backend it must not call."""
+    described = Bundle(bundle)
+    return Translator(UncallableBackend(), described.source_tokenizer(),
+                      described.target_tokenizer(), described.max_decode_length)
+
+
+@pytest.mark.parametrize("options, match", [
+    ({"beam_size": 0}, "beam_size must be a positive int"),
+    ({"beam_size": 2.0}, "beam_size must be a positive int"),
+    ({"beam_size": 2, "n_best": 3}, r"n_best must be between 1 and beam_size \(2\)"),
+    ({"n_best": 0}, "n_best must be between 1"),
+    ({"beam_size": 4, "whole_loop": True}, "whole_loop decodes greedily"),
+    ({"sample": True, "whole_loop": True}, "whole_loop decodes greedily"),
+    ({"batch_size": 0}, "batch_size must be a positive int"),
+])
+def test_decode_rejects_bad_options(options, match, stub_translator):
+    for texts in (TEXTS, [""]):
+        with pytest.raises(ValueError, match=match):
+            stub_translator.decode(texts, **options)
+
+
+@pytest.mark.parametrize("options", [{}, {"whole_loop": True}, {"beam_size": 4, "n_best": 2},
+                                     {"sample": True, "seed": 0}],
+                         ids=["greedy", "whole_loop", "beam", "sample"])
+def test_texts_without_tokens_translate_to_nothing_without_the_backend(options, stub_translator):
+    assert stub_translator.tokenize_sources(BLANK_TEXTS) == [[]] * len(BLANK_TEXTS)
+    decoded = stub_translator.decode(BLANK_TEXTS, **options)
+    assert [[(h.tokens, h.finished) for h in hypotheses] for hypotheses in decoded] == \
+        [[([], True)]] * len(BLANK_TEXTS)
+    assert stub_translator.translate(BLANK_TEXTS, **options) == [""] * len(BLANK_TEXTS)
+    assert stub_translator.decode([], **options) == []
+
+
+@pytest.mark.parametrize("backend", ["tflite", "onnx"])
+def test_blank_texts_leave_the_other_rows_alone(backend, bundle):
+    translator = runtime.load(bundle, backend=backend)
+    mixed = [BLANK_TEXTS[0], TEXTS[0], BLANK_TEXTS[1], TEXTS[1], TEXTS[2]]
+    for options in ({}, {"whole_loop": True}, {"beam_size": 3}):
+        alone = translator.translate(TEXTS[:3], **options)
+        assert translator.translate(mixed, batch_size=2, **options) == \
+            ["", alone[0], "", alone[1], alone[2]]
