@@ -84,3 +84,26 @@ def test_model_directory_runs_on_keras_only(exported, capsys):
     model, _, _ = exported
     assert main(["translate", model, "--backend", "onnx", "a b"]) == 2
     assert "keras-s2s export" in capsys.readouterr().err
+
+
+def _guide_snippets(marker):
+    """The Python code blocks of export/README.md that contain `marker`."""
+    guide = open(os.path.join(os.path.dirname(__file__), "..", "export", "README.md"),
+                 encoding="utf-8").read()
+    blocks = [block.split("```", 1)[0] for block in guide.split("```python\n")[1:]]
+    return [block for block in blocks if marker in block]
+
+
+@pytest.mark.parametrize("marker", ["Interpreter(", "InferenceSession("])
+def test_deployment_guide_snippets_run_on_a_bundle(exported, monkeypatch, marker):
+    """The LiteRT and ONNX Runtime examples of the guide run as written, in a bundle."""
+    _, bundle, _ = exported
+    [snippet] = _guide_snippets(marker)
+    monkeypatch.chdir(bundle)
+    names = {}
+    exec(compile(snippet, "export/README.md", "exec"), names)  # noqa: S102 (our own docs)
+    if marker == "Interpreter(":
+        assert names["out"]["logits"].shape[0] == 1
+        assert names["out"]["next_h0"].shape == names["encoded"]["h0"].shape
+    else:
+        assert names["tokens"].shape[0] == names["lengths"].shape[0] == 2
