@@ -499,7 +499,7 @@ def main(argv=None):
         args.text += extra  # texts after options: `translate BUNDLE --backend onnx "text"`
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    from keras_s2s.training import TrainingError
+    from keras_s2s.errors import TrainingError  # without TensorFlow: tflite/onnx stay light
 
     try:
         args.run(args)

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 from keras_s2s.data.pipeline import BatchPlan, count_target_tokens, filter_examples
+from keras_s2s.errors import TrainingError  # noqa: F401  (part of this module's API)
 from keras_s2s.models.seq2seq import Seq2Seq
 from keras_s2s.tasks import get_task, task_description, task_splits
 from keras_s2s.text.tokenizer import Tokenizer, learn_vocabulary
@@ -39,10 +40,6 @@ from keras_s2s.utils.atomic import atomic_directory, write_json
 CHECKPOINTS = "checkpoints"
 STATE_FILE = "state.json"
 _CHECKPOINT_NAME = re.compile(r"^epoch-(\d{4,})$")
-
-
-class TrainingError(RuntimeError):
-    """Training stopped on a condition the user must act on (e.g. a NaN loss)."""
 
 
 def save_keras_model(model, path):

@@ -4,6 +4,8 @@ import contextlib
 import io
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -107,3 +109,18 @@ def test_deployment_guide_snippets_run_on_a_bundle(exported, monkeypatch, marker
         assert names["out"]["next_h0"].shape == names["encoded"]["h0"].shape
     else:
         assert names["tokens"].shape[0] == names["lengths"].shape[0] == 2
+
+
+def test_translate_on_tflite_and_onnx_does_not_import_tensorflow(exported):
+    """The CLI on the device backends starts without TensorFlow (fast cold start)."""
+    _, bundle, _ = exported
+    code = ("import sys\nfrom keras_s2s.cli import main\n"
+            f"for backend in ('tflite', 'onnx'):\n"
+            f"    assert main(['translate', {bundle!r}, '--backend', backend, 'a b c']) == 0\n"
+            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('tensorflow', 'keras', 'tensorflow_text', 'tf2onnx'))\n"
+            "print('HEAVY', heavy)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "HEAVY []" in result.stdout, result.stdout
+    assert result.stdout.count("\n") == 3  # two translations, then the module list
