@@ -1,4 +1,4 @@
-"""The `keras-s2s` command line: train, evaluate, translate and export.
+"""The `keras-s2s` command line: train, evaluate, translate, export and zoo.
 
     keras-s2s train --task dates --out runs/dates
     keras-s2s train --train spa-eng/train.tsv --dev spa-eng/dev.tsv --out runs/spa-eng
@@ -207,23 +207,28 @@ def _add_train_parser(commands):
                      help="drop training pairs with longer sources, in tokens (default 100)")
     tok.add_argument("--max-target-length", type=_positive_int, default=100,
                      help="drop training pairs with longer targets, in tokens (default 100)")
-    arch = p.add_argument_group("architecture")
-    arch.add_argument("--attention", choices=ATTENTIONS, default="general")
-    arch.add_argument("--attention-placement", choices=("luong", "bahdanau"), default="luong")
-    arch.add_argument("--input-feeding", action="store_true",
+    arch = p.add_argument_group(
+        "architecture", "defaults: a preset's values with --preset, else the values shown")
+    arch.add_argument("--preset", metavar="NAME",
+                      help="start from a zoo architecture (`keras-s2s zoo list`); the "
+                           "options below override it")
+    arch.add_argument("--attention", choices=ATTENTIONS, help="default general")
+    arch.add_argument("--attention-placement", choices=("luong", "bahdanau"),
+                      help="default luong")
+    arch.add_argument("--input-feeding", action="store_true", default=None,
                       help="Luong input feeding (needs attention and luong placement)")
-    arch.add_argument("--cell", choices=("gru", "lstm"), default="gru")
-    arch.add_argument("--bidirectional", action="store_true", help="bidirectional encoder")
-    arch.add_argument("--layers", type=_positive_int, default=1,
+    arch.add_argument("--cell", choices=("gru", "lstm"), help="default gru")
+    arch.add_argument("--bidirectional", action="store_true", default=None,
+                      help="bidirectional encoder")
+    arch.add_argument("--layers", type=_positive_int,
                       help="encoder and decoder layers (default 1)")
-    arch.add_argument("--units", type=_positive_int, default=64,
-                      help="encoder units per direction (default 64)")
-    arch.add_argument("--decoder-units", type=_positive_int, default=None,
+    arch.add_argument("--units", type=_positive_int, help="encoder units per direction (default 64)")
+    arch.add_argument("--decoder-units", type=_positive_int,
                       help="decoder units (default: the encoder output size)")
-    arch.add_argument("--embedding-dim", type=_positive_int, default=32)
-    arch.add_argument("--bridge", choices=("zero", "copy", "dense"), default="dense")
-    arch.add_argument("--dropout", type=_rate, default=0.0)
-    arch.add_argument("--reverse-source", action="store_true",
+    arch.add_argument("--embedding-dim", type=_positive_int, help="default 32")
+    arch.add_argument("--bridge", choices=("zero", "copy", "dense"), help="default dense")
+    arch.add_argument("--dropout", type=_rate, help="default 0")
+    arch.add_argument("--reverse-source", action="store_true", default=None,
                       help="read the source backwards (Sutskever et al.)")
     fit = p.add_argument_group("training")
     fit.add_argument("--epochs", type=_positive_int, default=10)
@@ -248,6 +253,7 @@ def _train(args):
     from keras_s2s.trained_model import read_meta
     from keras_s2s.training import train
 
+    config = _architecture(args)  # first: a bad --preset fails before the data is read
     given = [args.task, args.train, args.train_source, args.train_target]
     if args.resume and not any(given):
         meta = read_meta(args.out)
@@ -264,22 +270,6 @@ def _train(args):
 
         default_level = get_task(args.task).level
     level = args.level or default_level
-    config = {
-        "embedding_dim": args.embedding_dim,
-        "units": args.units,
-        "cell": args.cell,
-        "bidirectional": args.bidirectional,
-        "encoder_layers": args.layers,
-        "decoder_layers": args.layers,
-        "decoder_units": args.decoder_units,
-        "attention": args.attention,
-        "attention_placement": args.attention_placement,
-        "input_feeding": args.input_feeding,
-        "bridge": args.bridge,
-        "dropout": args.dropout,
-        "reverse_source": args.reverse_source,
-        "teacher_forcing": args.teacher_forcing,
-    }
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     trained = train(
         train_pairs, dev_pairs, args.out, config,
@@ -296,6 +286,32 @@ def _train(args):
     log(f"Saved {args.out}: {training['epochs_completed']} epoch(s), "
         f"{training['train_seconds_this_run']} s of training in this run, "
         f"{training['target_tokens_per_second']} target tokens/s.")
+
+
+# The architecture options' values when neither they nor a preset say otherwise.
+ARCHITECTURE_DEFAULTS = {
+    "attention": "general", "attention_placement": "luong", "input_feeding": False,
+    "cell": "gru", "bidirectional": False, "encoder_layers": 1, "decoder_layers": 1,
+    "units": 64, "decoder_units": None, "embedding_dim": 32, "bridge": "dense",
+    "dropout": 0.0, "reverse_source": False,
+}
+
+
+def _architecture(args):
+    """The `Seq2Seq` config: defaults, then the preset, then the options given."""
+    config = dict(ARCHITECTURE_DEFAULTS)
+    if args.preset:
+        from keras_s2s.zoo import preset_config
+
+        config.update(preset_config(args.preset))
+    given = {name: getattr(args, name) for name in (
+        "attention", "attention_placement", "input_feeding", "cell", "bidirectional", "units",
+        "decoder_units", "embedding_dim", "bridge", "dropout", "reverse_source")}
+    if args.layers is not None:
+        given["encoder_layers"] = given["decoder_layers"] = args.layers
+    config.update({name: value for name, value in given.items() if value is not None})
+    config["teacher_forcing"] = args.teacher_forcing
+    return config
 
 
 def _resumed_file_data(description):
@@ -480,6 +496,38 @@ def _load_translator(path, backend):
     return TrainedModel.load(path).translator
 
 
+# === zoo ===
+
+def _add_zoo_parser(commands):
+    p = commands.add_parser(
+        "zoo", help="list and describe the named architectures",
+        description="The zoo's presets: named architectures for `train --preset NAME` and "
+                    "`keras_s2s.zoo.from_preset(NAME, ...)`.",
+    )
+    actions = p.add_subparsers(dest="zoo_command", required=True, metavar="ACTION")
+    actions.add_parser("list", help="one line per preset").set_defaults(run=_zoo_list)
+    show = actions.add_parser("show", help="a preset's description and config (JSON)")
+    show.add_argument("name")
+    show.set_defaults(run=_zoo_show)
+
+
+def _zoo_list(args):
+    from keras_s2s.zoo import list_presets, preset_description
+
+    names = list_presets()
+    width = max(len(name) for name in names)
+    for name in names:
+        print(f"{name:{width}}  {preset_description(name)}")
+
+
+def _zoo_show(args):
+    from keras_s2s.zoo import preset_config, preset_description
+
+    config = preset_config(args.name)
+    print(preset_description(args.name))
+    print(json.dumps(config, indent=2, sort_keys=True))
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="keras-s2s", description="Sequence-to-sequence RNNs with attention for Keras."
@@ -489,6 +537,7 @@ def build_parser():
     _add_evaluate_parser(commands)
     _add_translate_parser(commands)
     _add_export_parser(commands)
+    _add_zoo_parser(commands)
     return parser
 
 
