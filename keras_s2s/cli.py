@@ -13,6 +13,8 @@ import json
 import os
 import sys
 
+from keras_s2s.data.recorded import file_split, recorded_split  # pure Python, no TensorFlow
+
 # Before TensorFlow is first imported: keep its C++ start-up chatter off the terminal.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -103,25 +105,13 @@ def _add_data_arguments(parser, training):
         data.add_argument("--limit", type=_positive_int, help="evaluate the first N pairs only")
 
 
-def _task_data(description):
-    from keras_s2s.tasks import task_splits
-
-    return task_splits(description)
-
-
-def _read_side(description, split):
-    from keras_s2s.data.recorded import file_split
-
-    return file_split(description, split)
-
-
 def _training_data(args):
     """`(train, dev, description)` from the train options."""
     files = [args.train, args.train_source, args.train_target]
     if args.task and any(files):
         raise ValueError("Give either --task or training files, not both.")
     if args.task:
-        from keras_s2s.tasks import get_task, task_description
+        from keras_s2s.tasks import get_task, task_description, task_splits
 
         options = {}
         if args.task in ("reverse", "copy"):
@@ -130,7 +120,7 @@ def _training_data(args):
         task = get_task(args.task, **options)
         description = task_description(task, args.train_size, args.dev_size, args.test_size,
                                        args.seed)
-        train, dev, _ = _task_data(description)
+        train, dev, _ = task_splits(description)
         return train, dev, description
     if not any(files):
         raise ValueError(
@@ -143,10 +133,10 @@ def _training_data(args):
             value = getattr(args, split + suffix)
             if value:
                 description[split + suffix] = os.path.abspath(value)
-    train = _read_side(description, "train")
+    train = file_split(description, "train")
     if args.limit:
         train = train[: args.limit]
-    dev = _read_side(description, "dev")
+    dev = file_split(description, "dev")
     if dev is None:
         import numpy as np
 
@@ -171,13 +161,9 @@ def _test_data(args, meta):
     if args.task:
         raise ValueError("evaluate --task is not supported: a model is evaluated on the "
                          "test split of the task it was trained on (the default).")
-    pairs = _read_side(description, "test")
+    pairs = file_split(description, "test")
     if pairs is None:
-        trained_on = meta.get("data", {})
-        if "task" in trained_on:
-            pairs = _task_data(trained_on)[2]
-        else:
-            pairs = _read_side(trained_on, "test")
+        pairs = recorded_split(meta.get("data", {}), "test")
         if pairs is None:
             raise ValueError(
                 "The model was trained without test data: give --test FILE.tsv or "
@@ -259,7 +245,9 @@ def _train(args):
         meta = read_meta(args.out)
         description = meta["data"]
         if "task" in description:
-            train_pairs, dev_pairs, _ = _task_data(description)
+            from keras_s2s.tasks import task_splits
+
+            train_pairs, dev_pairs, _ = task_splits(description)
         else:
             train_pairs, dev_pairs = _resumed_file_data(description)
     else:
@@ -315,8 +303,8 @@ def _architecture(args):
 
 
 def _resumed_file_data(description):
-    train_pairs = _read_side(description, "train")
-    dev_pairs = _read_side(description, "dev")
+    train_pairs = file_split(description, "train")
+    dev_pairs = file_split(description, "dev")
     if dev_pairs is None:
         raise ValueError("Give the training data again to resume (the dev set was held out "
                          "from --train): repeat the original train command with --resume.")

@@ -83,7 +83,6 @@ class TrainedModel:
         settings = meta["tokenizer"]
         self.source_tokenizer = Tokenizer(source_vocab, **settings["source"])
         self.target_tokenizer = Tokenizer(target_vocab, **settings["target"])
-        self._inference = None
         self._translator = None
 
     @property
@@ -96,10 +95,8 @@ class TrainedModel:
 
     @property
     def inference(self):
-        """The stepwise inference model (built on first use)."""
-        if self._inference is None:
-            self._inference = self.model.inference()
-        return self._inference
+        """The stepwise inference model (the one the translator's Keras backend runs)."""
+        return self.translator.backend.inference
 
     @classmethod
     def load(cls, path, model_file=MODEL_FILE):

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_s2s.export.graphs import ExportGraphs
+from keras_s2s.runtime.backends import Backend
 
 
 class KerasBackend:
@@ -49,7 +50,7 @@ class KerasBackend:
         return outputs["tokens"].numpy(), outputs["lengths"].numpy()
 
 
-class SavedModelBackend:
+class SavedModelBackend(Backend):
     """The bundle's SavedModel, through its `encode`, `decode_step` and `greedy`
     signatures (loaded with `tf.saved_model.load`)."""
 
@@ -58,9 +59,7 @@ class SavedModelBackend:
     def __init__(self, bundle):
         import tensorflow_text  # noqa: F401  (registers the ops `translate` uses)
 
-        self.bundle = bundle
-        self.state_names = bundle.state_names
-        self.memory_names = bundle.memory_names
+        super().__init__(bundle)
         self.loaded = tf.saved_model.load(bundle.file("savedmodel", "model"))
         self._encode = self.loaded.signatures["encode"]
         self._step = self.loaded.signatures["decode_step"]
@@ -68,16 +67,13 @@ class SavedModelBackend:
 
     def encode(self, source_ids):
         outputs = self._encode(source_ids=tf.constant(np.asarray(source_ids, dtype=np.int32)))
-        state = {name: outputs[name].numpy() for name in self.state_names}
-        memory = {name: outputs[name].numpy() for name in self.memory_names}
-        return state, memory
+        return self._split({name: value.numpy() for name, value in outputs.items()})
 
     def step(self, token_ids, state, memory):
-        inputs = {"token_ids": tf.constant(np.asarray(token_ids, dtype=np.int32))}
-        inputs.update({name: tf.constant(value) for name, value in {**state, **memory}.items()})
+        inputs = {name: tf.constant(value)
+                  for name, value in self._step_inputs(token_ids, state, memory).items()}
         outputs = {name: value.numpy() for name, value in self._step(**inputs).items()}
-        new_state = {name: outputs[f"next_{name}"] for name in self.state_names}
-        return outputs["logits"], new_state, outputs.get("attention")
+        return self._step_outputs(outputs)
 
     def greedy_loop(self, source_ids):
         outputs = self._greedy(source_ids=tf.constant(np.asarray(source_ids, dtype=np.int32)))

@@ -19,6 +19,7 @@ exports compute what Keras computes.
 
 import tensorflow as tf
 
+from keras_s2s.models.inference import encode_source, named_step
 from keras_s2s.text.vocabulary import END_ID, PAD_ID, START_ID
 
 
@@ -50,13 +51,8 @@ class ExportGraphs(tf.Module):
         self.encoder, self.bridge, self.decoder = model.encoder, model.bridge, model.decoder
         self._model = lambda: model
         self.max_decode_length = int(max_decode_length)
-        decoder = model.decoder
-        self.state_names = list(decoder.state_names)
-        self.memory_names = []
-        if decoder.has_attention:
-            self.memory_names = ["encoder_outputs", "source_mask"]
-            if decoder.attention != "dot":
-                self.memory_names.insert(1, "attention_keys")
+        self.state_names = list(self.decoder.state_names)
+        self.memory_names = self.decoder.memory_names
         # Shapes of the state and memory without the batch axis, as the encoder makes them.
         encoded = self.encode_function().structured_outputs
         self.input_shapes = {name: encoded[name].shape[1:].as_list() for name in encoded}
@@ -65,10 +61,7 @@ class ExportGraphs(tf.Module):
 
     def encode(self, source_ids):
         """`(batch, src_len)` ids -> dict of state and memory tensors."""
-        outputs, encoder_states = self.encoder(source_ids)
-        state = self.decoder.initial_state(self.bridge(encoder_states))
-        memory = self.decoder.prepare_memory(outputs, tf.not_equal(source_ids, PAD_ID))
-        return {**state, **memory}
+        return encode_source(self.encoder, self.bridge, self.decoder, source_ids)
 
     def decode_step(self, token_ids, *tensors):
         """`token_ids` and the state and memory tensors (in `step_input_names()` order)."""
@@ -78,12 +71,7 @@ class ExportGraphs(tf.Module):
     def _step(self, token_ids, inputs):
         state = {name: inputs[name] for name in self.state_names}
         memory = {name: inputs[name] for name in self.memory_names}
-        logits, new_state, weights = self.decoder.step(token_ids, state, memory)
-        outputs = {"logits": logits}
-        outputs.update({f"next_{name}": value for name, value in new_state.items()})
-        if weights is not None:
-            outputs["attention"] = weights
-        return outputs
+        return named_step(self.decoder, token_ids, state, memory)
 
     def greedy(self, source_ids):
         """The whole greedy loop: `source_ids` -> `tokens` and `lengths`."""

@@ -139,6 +139,14 @@ class Decoder(keras.layers.Layer):
     def has_attention(self):
         return self.attention_layer is not None
 
+    @property
+    def memory_names(self):
+        """The names of the dict `prepare_memory()` returns, in step-input order."""
+        if not self.has_attention:
+            return []
+        keys = [] if self.attention == "dot" else ["attention_keys"]
+        return ["encoder_outputs", *keys, "source_mask"]
+
     def build(self, target_ids_shape, initial_state_shape=None, values_shape=None,
               source_mask_shape=None):
         if self.has_attention and values_shape is None:

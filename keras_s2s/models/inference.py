@@ -8,34 +8,46 @@ from keras import ops
 from keras_s2s import decoding
 
 
+def encode_source(encoder, bridge, decoder, source_ids):
+    """Encoder, bridge and memory preparation: source ids -> dict of the initial decoder
+    state and the memory (the `encode` step of every inference graph)."""
+    outputs, encoder_states = encoder(source_ids)
+    state = decoder.initial_state(bridge(encoder_states))
+    memory = decoder.prepare_memory(outputs, ops.not_equal(source_ids, 0))
+    return {**state, **memory}
+
+
+def named_step(decoder, token_ids, state, memory):
+    """`Decoder.step` with its outputs named for export: `logits`, `next_<state name>`
+    and (with attention) `attention`."""
+    logits, new_state, weights = decoder.step(token_ids, state, memory)
+    outputs = {"logits": logits}
+    outputs.update({f"next_{name}": value for name, value in new_state.items()})
+    if weights is not None:
+        outputs["attention"] = weights
+    return outputs
+
+
 class _Encode(keras.layers.Layer):
-    """Encoder, bridge and memory preparation of a `Seq2Seq`, as one call."""
+    """`encode_source` as a layer call."""
 
     def __init__(self, encoder, bridge, decoder, **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.bridge, self.decoder = encoder, bridge, decoder
 
     def call(self, source_ids):
-        outputs, encoder_states = self.encoder(source_ids)
-        state = self.decoder.initial_state(self.bridge(encoder_states))
-        memory = self.decoder.prepare_memory(outputs, ops.not_equal(source_ids, 0))
-        return {**state, **memory}
+        return encode_source(self.encoder, self.bridge, self.decoder, source_ids)
 
 
 class _DecodeStep(keras.layers.Layer):
-    """`Decoder.step` as a layer call, with the outputs named for export."""
+    """`named_step` as a layer call."""
 
     def __init__(self, decoder, **kwargs):
         super().__init__(**kwargs)
         self.decoder = decoder
 
     def call(self, token_ids, state, memory):
-        logits, new_state, weights = self.decoder.step(token_ids, state, memory)
-        outputs = {"logits": logits}
-        outputs.update({f"next_{name}": value for name, value in new_state.items()})
-        if weights is not None:
-            outputs["attention"] = weights
-        return outputs
+        return named_step(self.decoder, token_ids, state, memory)
 
 
 class Seq2SeqInference:
@@ -62,11 +74,7 @@ class Seq2SeqInference:
         self.model = model
         decoder = model.decoder
         self.state_names = list(decoder.state_names)
-        self.memory_names = []
-        if decoder.has_attention:
-            self.memory_names = ["encoder_outputs", "source_mask"]
-            if decoder.attention != "dot":
-                self.memory_names.insert(1, "attention_keys")
+        self.memory_names = decoder.memory_names
 
         source_ids = keras.Input(shape=(None,), dtype="int32", name="source_ids")
         encoded = _Encode(model.encoder, model.bridge, decoder, name="encode")(source_ids)
