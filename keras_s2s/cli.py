@@ -230,6 +230,9 @@ def _add_train_parser(commands):
     fit.add_argument("--resume", action="store_true",
                      help="continue the training in --out from its last checkpoint")
     fit.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    fit.add_argument("--strategy", choices=("none", "mirrored", "multiworker"), default="none",
+                     help="tf.distribute: mirrored over the local GPUs, or multiworker over "
+                          "the cluster in TF_CONFIG; --batch-size is the global batch")
     fit.add_argument("--quiet", action="store_true", help="no progress bars")
     fit.add_argument("--no-tensorboard", action="store_true", help="no TensorBoard logs")
     p.set_defaults(run=_train)
@@ -268,7 +271,7 @@ def _train(args):
         batch_size=args.batch_size, learning_rate=args.learning_rate,
         patience=args.patience, seed=args.seed, max_minutes=args.max_minutes,
         resume=args.resume, overwrite=args.overwrite, data_description=description,
-        tensorboard=not args.no_tensorboard, verbose=2 if args.quiet else 1, log=log,
+        tensorboard=not args.no_tensorboard, strategy=args.strategy, verbose=2 if args.quiet else 1, log=log,
     )
     training = trained.meta["training"]
     log(f"Saved {args.out}: {training['epochs_completed']} epoch(s), "

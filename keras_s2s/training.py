@@ -19,7 +19,9 @@ import keras
 import numpy as np
 
 from keras_s2s.data.pipeline import BatchPlan, count_target_tokens, filter_examples
+from keras_s2s.distribute import agree_any, describe, get_strategy, is_chief
 from keras_s2s.errors import TrainingError  # noqa: F401  (part of this module's API)
+from keras_s2s.models.optimizers import Adam
 from keras_s2s.models.seq2seq import Seq2Seq
 from keras_s2s.tasks import get_task, task_description, task_splits
 from keras_s2s.text.tokenizer import Tokenizer, learn_vocabulary
@@ -66,13 +68,18 @@ def list_checkpoints(out_dir):
 
 
 class _EpochCheckpoints(keras.callbacks.Callback):
-    """Checkpoints every epoch, tracks the best dev loss, stops early, guards NaN."""
+    """Checkpoints every epoch, tracks the best dev loss, stops early, guards NaN.
 
-    def __init__(self, out_dir, state, patience):
+    Every worker of a distributed run keeps the same state (the logs are reduced over
+    all replicas); only the one with `write=True`, the chief, writes checkpoints.
+    """
+
+    def __init__(self, out_dir, state, patience, write=True):
         super().__init__()
         self.out_dir = out_dir
         self.state = state
         self.patience = patience
+        self.write = write
         self.failure = None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -93,13 +100,14 @@ class _EpochCheckpoints(keras.callbacks.Callback):
             state.update(best_loss=monitored, best_epoch=epoch + 1, wait=0)
         else:
             state["wait"] += 1
-        path = os.path.join(self.out_dir, CHECKPOINTS, f"epoch-{epoch + 1:04d}")
-        with atomic_directory(path) as tmp:
-            self.model.save(os.path.join(tmp, MODEL_FILE))
-            write_json(os.path.join(tmp, STATE_FILE), state)
-        for old_epoch, old_path in list_checkpoints(self.out_dir).items():
-            if old_epoch not in (epoch + 1, state["best_epoch"]):
-                shutil.rmtree(old_path, ignore_errors=True)
+        if self.write:
+            path = os.path.join(self.out_dir, CHECKPOINTS, f"epoch-{epoch + 1:04d}")
+            with atomic_directory(path) as tmp:
+                self.model.save(os.path.join(tmp, MODEL_FILE))
+                write_json(os.path.join(tmp, STATE_FILE), state)
+            for old_epoch, old_path in list_checkpoints(self.out_dir).items():
+                if old_epoch not in (epoch + 1, state["best_epoch"]):
+                    shutil.rmtree(old_path, ignore_errors=True)
         if self.patience and state["wait"] >= self.patience:
             print(f"Early stopping: no better dev loss for {self.patience} epoch(s); best "
                   f"was epoch {state['best_epoch']}.", flush=True)
@@ -126,11 +134,13 @@ class _ReseedEachEpoch(keras.callbacks.Callback):
 
 
 class _TimeBudget(keras.callbacks.Callback):
-    """Stops training after the batch that exceeds a wall-clock budget."""
+    """Stops training after the batch that exceeds a wall-clock budget (on every worker
+    of a distributed run as soon as one of them is over it)."""
 
-    def __init__(self, seconds):
+    def __init__(self, seconds, strategy):
         super().__init__()
         self.seconds = seconds
+        self.strategy = strategy
         self.started = None
         self.hit = False
 
@@ -138,7 +148,7 @@ class _TimeBudget(keras.callbacks.Callback):
         self.started = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
-        if time.perf_counter() - self.started > self.seconds:
+        if agree_any(self.strategy, time.perf_counter() - self.started > self.seconds):
             self.hit = True
             self.model.stop_training = True
 
@@ -217,6 +227,7 @@ def train(
     overwrite=False,
     data_description=None,
     tensorboard=True,
+    strategy=None,
     verbose=1,
     log=print,
 ):
@@ -243,6 +254,10 @@ def train(
         overwrite: replace an existing `out_dir` instead of refusing.
         data_description: where the data came from, recorded in `s2s.json`.
         tensorboard: write TensorBoard logs to `out_dir/logs`.
+        strategy: `"none"`, `"mirrored"`, `"multiworker"` or a `tf.distribute.Strategy`
+            (see `keras_s2s.distribute`); `batch_size` is the global batch. With
+            several workers, only the chief writes `out_dir`, and the others read it
+            to resume, so it must be on storage they all reach.
         verbose: Keras `fit` verbosity (1: progress bars).
         log: where progress messages go.
 
@@ -255,10 +270,17 @@ def train(
         raise ValueError("No dev pairs: give a dev set (it drives early stopping).")
     if epochs < 1:
         raise ValueError(f"epochs must be positive, got {epochs}.")
+    strategy = get_strategy(strategy)
+    chief = is_chief(strategy)
     has_meta = os.path.exists(os.path.join(out_dir, META_FILE))
     if resume and not has_meta:
-        raise FileNotFoundError(f"Cannot resume: {out_dir} holds no training ({META_FILE} is missing).")
-    if has_meta and not resume:
+        raise FileNotFoundError(
+            f"Cannot resume: {out_dir} holds no training ({META_FILE} is missing)."
+            + ("" if chief else " Every worker reads the chief's model directory to "
+               "resume: put --out on storage all workers share.")
+        )
+    # Only the chief looks after the directory: the others may find it already written.
+    if chief and has_meta and not resume:
         if not overwrite:
             raise ValueError(
                 f"{out_dir} already holds a model: pass --resume to continue its training, "
@@ -267,7 +289,8 @@ def train(
         shutil.rmtree(out_dir)
 
     if resume:
-        meta, source_vocab, target_vocab, model, state = _restore(out_dir, log)
+        with strategy.scope():
+            meta, source_vocab, target_vocab, model, state = _restore(out_dir, log)
     else:
         keras.utils.set_random_seed(seed)
         log(f"Learning vocabularies from {len(train_pairs)} training pairs...")
@@ -276,7 +299,8 @@ def train(
         target_vocab = learn_vocabulary(
             [t for _, t in train_pairs], target_level, target_vocab_size, lowercase)
         log(f"Vocabularies: {len(source_vocab)} source and {len(target_vocab)} target tokens.")
-        model = Seq2Seq(len(source_vocab), len(target_vocab), **(model_config or {}))
+        with strategy.scope():
+            model = Seq2Seq(len(source_vocab), len(target_vocab), **(model_config or {}))
         meta = {
             "format_version": FORMAT_VERSION,
             "status": "training",
@@ -298,7 +322,11 @@ def train(
     settings["epochs"] = epochs
     initial_epoch = state["epoch"]
     if not model.compiled:
-        model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"], clipnorm=1.0))
+        with strategy.scope():
+            model.compile(optimizer=Adam(settings["learning_rate"], clipnorm=1.0))
+    if strategy.num_replicas_in_sync > 1:
+        log(f"Training on {describe(strategy)}, {settings['batch_size']} pairs per global batch"
+            + ("." if chief else "; this worker does not write the model directory."))
 
     source_tokenizer = Tokenizer(source_vocab, **meta["tokenizer"]["source"])
     target_tokenizer = Tokenizer(target_vocab, **meta["tokenizer"]["target"])
@@ -323,18 +351,19 @@ def train(
     meta["filter"].update(train=vars(report), dev=vars(dev_report))
     meta["max_decode_length"] = max(len(t) for t in targets) + 10
     trained = TrainedModel(model, source_vocab, target_vocab, meta)
-    trained.save_files(out_dir)
+    if chief:
+        trained.save_files(out_dir)
 
     plan = BatchPlan(sources, targets, settings["batch_size"], shuffle=True, seed=seed)
     dev_plan = BatchPlan(dev_sources, dev_targets, settings["batch_size"], shuffle=False)
-    checkpoints = _EpochCheckpoints(out_dir, state, settings["patience"])
+    checkpoints = _EpochCheckpoints(out_dir, state, settings["patience"], write=chief)
     clock = _TrainClock()
     callbacks = [_ReseedEachEpoch(seed), clock, checkpoints]
     budget = None
     if max_minutes is not None:
-        budget = _TimeBudget(max_minutes * 60.0)
+        budget = _TimeBudget(max_minutes * 60.0, strategy)
         callbacks.append(budget)
-    if tensorboard:
+    if tensorboard and chief:
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(out_dir, "logs")))
     if initial_epoch < epochs:
         model.fit(
@@ -367,9 +396,10 @@ def train(
             round(clock.batches / len(plan) * tokens / clock.seconds, 1) if clock.seconds else None
         ),
     )
-    save_keras_model(model, os.path.join(out_dir, MODEL_FILE))
-    write_json(os.path.join(out_dir, HISTORY_FILE), state["history"])
-    trained.save_files(out_dir)
+    if chief:
+        save_keras_model(model, os.path.join(out_dir, MODEL_FILE))
+        write_json(os.path.join(out_dir, HISTORY_FILE), state["history"])
+        trained.save_files(out_dir)
     return trained
 
 

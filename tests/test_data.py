@@ -106,3 +106,16 @@ def test_make_dataset_reshuffles_each_pass():
 def test_batch_plan_refuses_nothing():
     with pytest.raises(ValueError, match="filtered out"):
         BatchPlan([], [], 4)
+
+
+def test_every_iterator_over_an_endless_dataset_starts_at_its_first_epoch():
+    # Under a tf.distribute strategy, Keras reads a batch from a first iterator (to
+    # build the model) before training starts a second one: the second must not
+    # continue where the first stopped.
+    sources = [[3 + i % 5] * (1 + i % 7) for i in range(40)]
+    plan = BatchPlan(sources, sources, batch_size=8, seed=1)
+    dataset = plan.dataset(first_epoch=2, endless=True)
+    expected = [plan.arrays(indices)[1] for indices in plan.batches(2) + plan.batches(3)]
+    for _ in range(2):
+        labels = [batch[1].numpy() for batch in dataset.take(len(expected))]
+        assert all(np.array_equal(a, b) for a, b in zip(labels, expected))

@@ -116,13 +116,16 @@ class BatchPlan:
         """A `tf.data.Dataset` of padded batches.
 
         `endless=True`: the batches of epochs `first_epoch`, `first_epoch + 1`, ... in
-        one stream (give `fit` `steps_per_epoch=len(plan)`). Else one epoch long, and
-        each new pass over it (Keras starts one per epoch) is the next epoch's plan.
+        one stream (give `fit` `steps_per_epoch=len(plan)`); every iterator over it
+        starts again at `first_epoch` (under a `tf.distribute` strategy, Keras reads
+        one batch from a first iterator to build the model, then starts another).
+        Else one epoch long, and each new pass over it (Keras starts one per epoch) is
+        the next epoch's plan.
         """
         next_epoch = iter(range(first_epoch, 2**62))
 
         def generate():
-            epochs = next_epoch if endless else [next(next_epoch)]
+            epochs = range(first_epoch, 2**62) if endless else [next(next_epoch)]
             for epoch in epochs:
                 for indices in self.batches(epoch):
                     yield self.arrays(indices)
@@ -135,6 +138,12 @@ class BatchPlan:
             tf.TensorSpec((None, None), tf.int32),
         )
         dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
+        # Each batch is a global batch. Under a multi-worker tf.distribute strategy every
+        # worker makes the same batches and keeps its replicas' rows of each.
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.DATA)
+        dataset = dataset.with_options(options)
         if not endless:
             # A known length lets Keras end each pass without a "ran out of data" warning.
             dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(self)))

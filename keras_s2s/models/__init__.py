@@ -2,6 +2,7 @@
 
 from keras_s2s.models.inference import Seq2SeqInference
 from keras_s2s.models.losses import MaskedAccuracy, MaskedSparseCrossentropy
+from keras_s2s.models.optimizers import Adam
 from keras_s2s.models.seq2seq import Seq2Seq
 
-__all__ = ["MaskedAccuracy", "MaskedSparseCrossentropy", "Seq2Seq", "Seq2SeqInference"]
+__all__ = ["Adam", "MaskedAccuracy", "MaskedSparseCrossentropy", "Seq2Seq", "Seq2SeqInference"]

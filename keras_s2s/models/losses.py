@@ -4,12 +4,33 @@ import keras
 from keras import ops
 
 
+def _global_mean_share(token_sum, token_count):
+    """This replica's share of the mean token loss of the whole (global) batch.
+
+    On one device that is `token_sum / token_count`. Under `tf.distribute` with several
+    replicas, each replica holds part of the batch and the replicas' gradients are
+    summed; dividing every replica's sum by the token count of the *global* batch (an
+    all-reduce) makes that sum exactly the single-device mean, however the real tokens
+    fall between the replicas.
+    """
+    count = ops.maximum(token_count, 1.0)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        context = tf.distribute.get_replica_context()
+        if context is not None and context.num_replicas_in_sync > 1:
+            count = ops.maximum(context.all_reduce("sum", token_count), 1.0)
+    return token_sum / count
+
+
 @keras.saving.register_keras_serializable(package="keras_s2s")
 class MaskedSparseCrossentropy(keras.losses.Loss):
     """Mean cross-entropy from logits over the non-padding target tokens of a batch.
 
     Every real token weighs the same, however the batch is padded: the sum of the token
-    losses is divided by the number of real tokens, not by `batch * length`.
+    losses is divided by the number of real tokens, not by `batch * length`. Under a
+    `tf.distribute` strategy, the count is that of the global batch, so training on
+    several replicas follows the same loss as on one device.
 
     Args:
         pad_id: target id that marks padding.
@@ -34,8 +55,8 @@ class MaskedSparseCrossentropy(keras.losses.Loss):
             token_loss = keras.losses.sparse_categorical_crossentropy(
                 y_true, y_pred, from_logits=True
             )
-        # A scalar: Keras' default reduction leaves it as it is.
-        return ops.sum(token_loss * mask) / ops.maximum(ops.sum(mask), 1.0)
+        # A scalar: Keras' reduction (and its per-replica scaling) leaves it as it is.
+        return _global_mean_share(ops.sum(token_loss * mask), ops.sum(mask))
 
     def get_config(self):
         return {

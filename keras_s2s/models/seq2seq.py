@@ -152,6 +152,41 @@ class Seq2Seq(keras.Model):
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Under a tf.distribute strategy, Keras (3.15) builds the loss, metrics and
+        # optimizer from a first batch that it reduces over the replicas; under
+        # MultiWorkerMirroredStrategy that reduction fails on dict inputs
+        # (keras-team/keras#20329). The build needs only shapes and dtypes, which one
+        # replica's part of the batch has.
+        strategy = getattr(self, "_distribute_strategy", None)
+        if strategy is None or iterator is None:
+            return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+        import tensorflow as tf
+
+        for _, _, batches in iterator:
+            data_batch = tf.nest.map_structure(
+                lambda value: (strategy.experimental_local_results(value)[0]
+                               if isinstance(value, tf.distribute.DistributedValues) else value),
+                next(batches),
+            )
+            break
+        with strategy.scope():
+            self._symbolic_build(data_batch=data_batch)
+
+    def get_metrics_result(self):
+        results = super().get_metrics_result()
+        # With several workers, Keras (3.15) averages each step's metrics over the
+        # replicas along axis 0, which a scalar lacks (tensorflow/tensorflow#72388);
+        # as 1-vectors they average to the same scalars.
+        import tensorflow as tf
+
+        from keras_s2s.distribute import is_multi_worker
+
+        in_replica = tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context()
+        if not (in_replica and is_multi_worker(self.distribute_strategy)):
+            return results
+        return {name: ops.reshape(value, (1,)) for name, value in results.items()}
+
     def inference(self):
         """The stepwise inference model, sharing this model's layers and weights."""
         from keras_s2s.models.inference import Seq2SeqInference
