@@ -35,13 +35,16 @@ class Attention(keras.layers.Layer):
         **kwargs: other `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
     Call arguments:
-        query: `(batch, query_dim)` decoder state.
+        query: `(batch, query_dim)` decoder state, or `(batch, tgt_len, query_dim)`
+            states of every target position at once (teacher forcing with the
+            attention after the decoder RNN).
         values: `(batch, src_len, value_dim)` encoder states.
         keys: optional `(batch, src_len, key_dim)` result of `project_keys(values)`.
         mask: optional `(batch, src_len)` boolean or 0/1 mask, true on real tokens.
 
     Returns:
-        `(context, weights)`: `(batch, value_dim)` and `(batch, src_len)`.
+        `(context, weights)`: `(batch, value_dim)` and `(batch, src_len)`, with a
+        `tgt_len` axis after `batch` for a `(batch, tgt_len, query_dim)` query.
 
     Example:
     >>> attention = Attention("general")
@@ -110,8 +113,10 @@ class Attention(keras.layers.Layer):
     def call(self, query, values, keys=None, mask=None):
         if keys is None:
             keys = self.project_keys(values)
+        # `t`: the target positions of a sequence of queries; absent for one step.
+        t = "t" if len(query.shape) == 3 else ""
         if self.score in ("dot", "general"):
-            scores = ops.einsum("bd,bsd->bs", query, keys)
+            scores = ops.einsum(f"b{t}d,bsd->b{t}s", query, keys)
         else:
             if self.score == "concat":
                 query_part = ops.matmul(query, self.w_a[: self._query_dim])
@@ -119,10 +124,14 @@ class Attention(keras.layers.Layer):
             else:
                 query_part = ops.matmul(query, self.w_2) + self.bias
                 v = self.v
-            hidden = ops.tanh(keys + ops.expand_dims(query_part, 1))
-            scores = ops.einsum("bsu,u->bs", hidden, v)
+            if t:
+                keys = ops.expand_dims(keys, 1)
+            hidden = ops.tanh(keys + ops.expand_dims(query_part, -2))
+            scores = ops.einsum(f"b{t}su,u->b{t}s", hidden, v)
         if mask is not None:
             mask = ops.cast(mask, scores.dtype)
+            if t:
+                mask = ops.expand_dims(mask, 1)
             scores = scores + (1.0 - mask) * _MASK_PENALTY
         # The softmax written out: Keras' ops.softmax warns on every one-token source.
         exp_scores = ops.exp(scores - ops.max(scores, axis=-1, keepdims=True))
@@ -136,7 +145,7 @@ class Attention(keras.layers.Layer):
             exp_scores = exp_scores * mask
             empty = 1.0 - ops.max(mask, axis=-1, keepdims=True)
             weights = exp_scores / (ops.sum(exp_scores, axis=-1, keepdims=True) + empty)
-        context = ops.einsum("bs,bsd->bd", weights, values)
+        context = ops.einsum(f"b{t}s,bsd->b{t}d", weights, values)
         return context, weights
 
     def compute_mask(self, query, values, keys=None, mask=None):

@@ -214,11 +214,7 @@ class Decoder(keras.layers.Layer):
             context, weights = self._attend(query, memory)
             rnn_inputs.append(context)
         x = ops.concatenate(rnn_inputs, axis=-1) if len(rnn_inputs) > 1 else inputs
-        new_state = {}
-        for i, cell in enumerate(self.cells):
-            cell_state = [state[f"h{i}"]] + ([state[f"c{i}"]] if self.cell == "lstm" else [])
-            x, cell_state = cell(x, cell_state, training=training)
-            new_state.update(zip(self.rnn_state_names[i * len(cell_state):], cell_state))
+        x, new_state = self._rnn_step(x, state, training)
         if self.has_attention:
             if self.attention_placement == "luong":
                 context, weights = self._attend(x, memory)
@@ -226,6 +222,42 @@ class Decoder(keras.layers.Layer):
         if self.input_feeding:
             new_state["attentional"] = x
         return x, new_state, weights
+
+    def _rnn_step(self, x, state, training=None):
+        """The stacked RNN cells on one step: `(output, new RNN state dict)`."""
+        new_state = {}
+        for i, cell in enumerate(self.cells):
+            cell_state = [state[f"h{i}"]] + ([state[f"c{i}"]] if self.cell == "lstm" else [])
+            x, cell_state = cell(x, cell_state, training=training)
+            new_state.update(zip(self.rnn_state_names[i * len(cell_state):], cell_state))
+        return x, new_state
+
+    @property
+    def attends_after_rnn_only(self):
+        """Whether, under teacher forcing, the RNN can run over the whole target before
+        any attention: nothing the attention computes feeds back into the RNN (no
+        attention, or Luong placement without input feeding)."""
+        return not self.input_feeding and (
+            not self.has_attention or self.attention_placement == "luong")
+
+    def _teacher_forced_after_rnn(self, inputs, initial_state, memory, training):
+        """`call()` when `attends_after_rnn_only`: the RNN cells step through the target
+        alone, then the attention and the attentional layer run on every position at
+        once. Same layers and weights as `forward_step()`, fewer ops per time step."""
+        def body(carry, x_t):
+            state, _ = carry
+            return self._rnn_step(x_t, state, training)[::-1]
+
+        state = {name: initial_state[name] for name in self.rnn_state_names}
+        first = state[self.rnn_state_names[0]]
+        _, outputs = tf.scan(body, ops.transpose(inputs, (1, 0, 2)),
+                             initializer=(state, ops.zeros_like(first)))
+        outputs = ops.transpose(outputs, (1, 0, 2))
+        weights = None
+        if self.has_attention:
+            context, weights = self._attend(outputs, memory)
+            outputs = self.attentional_dense(ops.concatenate([context, outputs], axis=-1))
+        return outputs, weights
 
     def _attend(self, query, memory):
         return self.attention_layer(
@@ -246,6 +278,23 @@ class Decoder(keras.layers.Layer):
         memory = self.prepare_memory(values, source_mask)
         inputs = self.dropout_layer(self.embedding(target_ids), training=training)
         scheduled_sampling = bool(training) and self.teacher_forcing < 1.0
+        if self.attends_after_rnn_only and not scheduled_sampling:
+            outputs, weights = self._teacher_forced_after_rnn(inputs, initial_state, memory,
+                                                              training)
+        else:
+            outputs, weights = self._stepwise(target_ids, inputs, initial_state, memory,
+                                              training, scheduled_sampling)
+        logits = self.output_dense(self.dropout_layer(outputs, training=training))
+        if not return_attention:
+            return logits
+        if not self.has_attention:
+            raise ValueError("return_attention=True needs a decoder with attention.")
+        return logits, weights
+
+    def _stepwise(self, target_ids, inputs, initial_state, memory, training, scheduled_sampling):
+        """`forward_step()` at every target position in turn (`tf.scan`), feeding back
+        the attention (Bahdanau placement, input feeding) or the model's own predictions
+        (scheduled sampling). Returns `(outputs, weights)`, both batch-major."""
         if scheduled_sampling:
             # Which positions get the gold token; the first (the start token) always does.
             draws = keras.random.uniform(ops.shape(target_ids), seed=self.seed_generator)
@@ -278,13 +327,8 @@ class Decoder(keras.layers.Layer):
         _, outputs, weights, _ = tf.scan(
             body, steps, initializer=(state, ops.zeros_like(first), weights0, no_prediction)
         )
-        outputs = ops.transpose(outputs, (1, 0, 2))
-        logits = self.output_dense(self.dropout_layer(outputs, training=training))
-        if not return_attention:
-            return logits
-        if not self.has_attention:
-            raise ValueError("return_attention=True needs a decoder with attention.")
-        return logits, ops.transpose(weights, (1, 0, 2))
+        weights = ops.transpose(weights, (1, 0, 2)) if self.has_attention else None
+        return ops.transpose(outputs, (1, 0, 2)), weights
 
     def step(self, token_ids, state, memory):
         """One inference step: `(batch,)` token ids -> `(logits, new_state, weights)`."""
