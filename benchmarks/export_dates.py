@@ -1,13 +1,13 @@
 """Bundle sizes per format and quantization, and greedy decoding time per sentence.
 
-Exports a trained model directory (default: `runs/dates`, which `bash scripts/main.sh`
+Exports a trained model directory (default: `runs/quickstart/model`, which `bash scripts/main.sh`
 writes) once per TFLite quantization, measures each file's size and the token agreement
 of the quantized TFLite greedy decoding with Keras on held-out sources, then times greedy
 decoding of single sentences (batch 1) on every backend, step by step (the Python decoding
 loop calling `decoder_step`) and as one whole-loop call. Writes
 `benchmarks/results/export_dates.json` and `.md`.
 
-    .venv/bin/python benchmarks/export_dates.py [--model runs/dates] [--sentences 200]
+    .venv/bin/python benchmarks/export_dates.py [--model runs/quickstart/model] [--sentences 200]
 """
 
 import argparse
@@ -51,7 +51,7 @@ def _time_per_sentence(translator, sources, whole_loop, repeats):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="runs/dates", help="trained model directory")
+    parser.add_argument("--model", default="runs/quickstart/model", help="trained model directory")
     parser.add_argument("--sentences", type=int, default=200,
                         help="held-out sources for agreement and timing")
     parser.add_argument("--repeats", type=int, default=1, help="timing passes over the sources")

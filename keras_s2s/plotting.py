@@ -46,3 +46,18 @@ def plot_attention(weights, source_tokens, output_tokens, path, title=None):
         plt.close(figure)
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def plot_hypothesis(translator, text, source_ids, hypothesis, path):
+    """Writes the attention of a decoded `hypothesis` of `text` (its source ids given)
+    with the translator's token strings; returns False if there is nothing to plot."""
+    if hypothesis.attention is None:
+        return False
+    plot_attention(
+        hypothesis.attention[:, : len(source_ids)],
+        [translator.source_tokenizer.vocab.tokens[i] for i in source_ids],
+        [translator.target_tokenizer.vocab.tokens[i] for i in hypothesis.tokens],
+        path,
+        title=text,
+    )
+    return True

@@ -9,6 +9,8 @@ decode held-out sources and their tokens are compared with the Keras model's
 (`report["checks"]`). The bundle directory appears complete or not at all.
 """
 
+import contextlib
+import logging
 import os
 import time
 
@@ -175,6 +177,20 @@ def _check(directory, formats, sources, log):
     return checks
 
 
+@contextlib.contextmanager
+def _quiet_tensorflow_warnings():
+    """Silences TensorFlow's Python warnings while converting: every conversion warns
+    that the vocabulary tables cannot go into a v1 `CollectionDef` and that v1 signature
+    helpers are deprecated, which is known and harmless here (the tests run each export)."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=100,
                   calibration_size=100, log=print):
     """Writes the bundle of the model directory `model_dir` to `out`.
@@ -219,7 +235,7 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
         calibration = _calibration(trained, graphs, sources)
 
     format_meta = {}
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out) as tmp, _quiet_tensorflow_warnings():
         # The architecture and weights without the optimizer state (a third of the size).
         inference_copy = type(trained.model).from_config(trained.model.get_config())
         inference_copy.set_weights(trained.model.get_weights())
