@@ -1,4 +1,4 @@
-"""The `keras-s2s` command line: train, evaluate, translate, export and zoo.
+"""The `keras-s2s` command line: train, evaluate, translate, export, zoo and quickstart.
 
     keras-s2s train --task dates --out runs/dates
     keras-s2s train --train spa-eng/train.tsv --dev spa-eng/dev.tsv --out runs/spa-eng
@@ -322,7 +322,7 @@ def _add_evaluate_parser(commands):
         description="Translate held-out pairs and score them (sacreBLEU BLEU and chrF, "
                     "exact match), overall and by source length.",
     )
-    p.add_argument("model", help="model directory or exported bundle")
+    p.add_argument("model", help="model directory, exported bundle or zoo model name")
     _add_backend_argument(p)
     _add_data_arguments(p, training=False)
     p.add_argument("--beam", type=_positive_int, default=1,
@@ -365,7 +365,7 @@ def _add_translate_parser(commands):
         "translate", help="translate text with a model",
         description="Translate each TEXT (or each line of stdin) and print one output per line.",
     )
-    p.add_argument("model", help="model directory or exported bundle")
+    p.add_argument("model", help="model directory, exported bundle or zoo model name")
     _add_backend_argument(p)
     p.add_argument("text", nargs="*", help="texts to translate (default: lines of stdin)")
     p.add_argument("--beam", type=_positive_int, default=1,
@@ -398,27 +398,19 @@ def _translate(args):
             for hypothesis, output in zip(hypotheses, outputs):
                 print(f"{index}\t{hypothesis.ranking_score:.4f}\t{output}")
     if args.attention_plot:
-        from keras_s2s.plotting import plot_attention
+        from keras_s2s.plotting import plot_hypothesis
 
         if not any(h[0].attention is not None for h in results) and any(texts):
             raise ValueError("--attention-plot needs a model with attention.")
         stem, ext = os.path.splitext(args.attention_plot)
         source_ids = trained.tokenize_sources(texts)
         for index, hypotheses in enumerate(results):
-            best = hypotheses[0]
-            if best.attention is None:  # an empty input: nothing was attended
+            path = args.attention_plot if index == 0 else f"{stem}-{index + 1}{ext or '.png'}"
+            if plot_hypothesis(trained, texts[index], source_ids[index], hypotheses[0], path):
+                print(f"Wrote {path}", file=sys.stderr)
+            else:  # an empty input: nothing was attended
                 print(f"No attention plot for input {index + 1}: it has no tokens.",
                       file=sys.stderr)
-                continue
-            path = args.attention_plot if index == 0 else f"{stem}-{index + 1}{ext or '.png'}"
-            plot_attention(
-                best.attention[:, : len(source_ids[index])],
-                [trained.source_tokenizer.vocab.tokens[i] for i in source_ids[index]],
-                [trained.target_tokenizer.vocab.tokens[i] for i in best.tokens],
-                path,
-                title=texts[index],
-            )
-            print(f"Wrote {path}", file=sys.stderr)
 
 
 # === export ===
@@ -433,7 +425,7 @@ def _add_export_parser(commands):
                     "SavedModel, TFLite and ONNX graphs, vocabularies and bundle.json. "
                     "Each export is decoded on held-out data and compared with Keras.",
     )
-    p.add_argument("model", help="model directory written by `keras-s2s train`")
+    p.add_argument("model", help="model directory written by `keras-s2s train`, or a zoo name")
     p.add_argument("--out", required=True, help="bundle directory to write")
     p.add_argument("--formats", default=",".join(FORMATS),
                    help=f"comma-separated formats (default: all of {','.join(FORMATS)})")
@@ -453,7 +445,9 @@ def _export(args):
         raise ValueError(f"{args.out} exists: give --overwrite to replace it.")
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
-    report = export_bundle(args.model, args.out, formats=formats, quantize=args.quantize,
+    from keras_s2s.zoo.trained import resolve
+
+    report = export_bundle(resolve(args.model), args.out, formats=formats, quantize=args.quantize,
                            check_size=args.check, log=log)
     if args.json:
         print(json.dumps(report, separators=(",", ":")))
@@ -472,9 +466,11 @@ def _add_backend_argument(parser):
 
 
 def _load_translator(path, backend):
-    """A `Translator` for a bundle (any backend) or a model directory (keras)."""
+    """A `Translator` for a bundle (any backend), a model directory (keras) or a zoo name."""
     from keras_s2s.runtime.bundle import BUNDLE_FILE
+    from keras_s2s.zoo.trained import resolve
 
+    path = resolve(path, backend)
     if os.path.isfile(os.path.join(path, BUNDLE_FILE)):
         from keras_s2s import runtime
 
@@ -491,32 +487,98 @@ def _load_translator(path, backend):
 
 def _add_zoo_parser(commands):
     p = commands.add_parser(
-        "zoo", help="list and describe the named architectures",
-        description="The zoo's presets: named architectures for `train --preset NAME` and "
-                    "`keras_s2s.zoo.from_preset(NAME, ...)`.",
+        "zoo", help="the zoo: named architectures and trained models",
+        description="The zoo's presets (named architectures for `train --preset NAME` and "
+                    "`keras_s2s.zoo.from_preset`) and its trained models (names any MODEL "
+                    "argument takes: `keras-s2s translate dates_bahdanau TEXT`).",
     )
     actions = p.add_subparsers(dest="zoo_command", required=True, metavar="ACTION")
-    actions.add_parser("list", help="one line per preset").set_defaults(run=_zoo_list)
-    show = actions.add_parser("show", help="a preset's description and config (JSON)")
+    actions.add_parser("list", help="one line per preset and per trained model").set_defaults(
+        run=_zoo_list)
+    show = actions.add_parser("show", help="a preset's config or a trained model's card")
     show.add_argument("name")
     show.set_defaults(run=_zoo_show)
+    build = actions.add_parser("build", help="train, evaluate, document and export trained "
+                                             "models into saved_models/ and export/")
+    build.add_argument("names", nargs="*", metavar="NAME", help="default: every trained model")
+    build.add_argument("--quiet", action="store_true", help="one line per epoch")
+    build.set_defaults(run=_zoo_build)
 
 
 def _zoo_list(args):
     from keras_s2s.zoo import list_presets, preset_description
+    from keras_s2s.zoo.trained import TRAINED, list_trained, read_card
 
-    names = list_presets()
+    names = list_presets() + list_trained()
     width = max(len(name) for name in names)
-    for name in names:
-        print(f"{name:{width}}  {preset_description(name)}")
+    print("Presets (keras-s2s train --preset NAME):")
+    for name in list_presets():
+        print(f"  {name:{width}}  {preset_description(name)}")
+    print("Trained models (any MODEL argument):")
+    for name in list_trained():
+        try:
+            metrics = read_card(name)["metrics"]
+            scores = f"exact match {metrics['exact_match']:.3f}"
+        except FileNotFoundError:
+            scores = "not built"
+        print(f"  {name:{width}}  {scores:17}  {TRAINED[name]['description']}")
 
 
 def _zoo_show(args):
-    from keras_s2s.zoo import preset_config, preset_description
+    from keras_s2s.zoo import list_presets, preset_config, preset_description
+    from keras_s2s.zoo.trained import CARD_MARKDOWN, TRAINED, model_dir, read_card
 
+    if args.name in TRAINED:
+        read_card(args.name)  # a clear error if it is not built
+        with open(os.path.join(model_dir(args.name), CARD_MARKDOWN), encoding="utf-8") as f:
+            print(f.read(), end="")
+        return
+    if args.name not in list_presets():
+        import difflib
+
+        known = list_presets() + sorted(TRAINED)
+        close = difflib.get_close_matches(args.name, known, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"{args.name!r} is neither a preset nor a trained model.{hint} "
+                         "`keras-s2s zoo list` shows them all.")
     config = preset_config(args.name)
     print(preset_description(args.name))
     print(json.dumps(config, indent=2, sort_keys=True))
+
+
+def _zoo_build(args):
+    from keras_s2s.zoo.build import build_all
+
+    cards = build_all(args.names or None, verbose=2 if args.quiet else 1,
+                      log=lambda message: print(message, flush=True))
+    for card in cards:
+        print(f"{card['name']:18} exact match {card['metrics']['exact_match']:.4f}  "
+              f"BLEU {card['metrics']['bleu']:6.2f}")
+
+
+# === quickstart ===
+
+def _add_quickstart_parser(commands):
+    p = commands.add_parser(
+        "quickstart", help="train, evaluate, export and decode the default model on dates",
+        description="The whole pipeline in a few minutes on 2 CPU cores: train the default "
+                    "model on the built-in dates task, evaluate it, plot its attention, export "
+                    "every format, decode on every backend and print a summary table.",
+    )
+    p.add_argument("--out", default="runs/quickstart",
+                   help="directory for the model, bundle, plot and summary (default %(default)s)")
+    p.add_argument("--epochs", type=_positive_int, default=8)
+    p.add_argument("--sentences", type=_positive_int, default=200,
+                   help="held-out dates each backend decodes for the table")
+    p.add_argument("--quiet", action="store_true", help="one line per epoch, no progress bars")
+    p.set_defaults(run=_quickstart)
+
+
+def _quickstart(args):
+    from keras_s2s.quickstart import run
+
+    run(args.out, epochs=args.epochs, sentences=args.sentences, verbose=2 if args.quiet else 1,
+        log=lambda message: print(message, flush=True))
 
 
 def build_parser():
@@ -529,6 +591,7 @@ def build_parser():
     _add_translate_parser(commands)
     _add_export_parser(commands)
     _add_zoo_parser(commands)
+    _add_quickstart_parser(commands)
     return parser
 
 

@@ -59,12 +59,14 @@ def test_unknown_preset_suggests_the_closest_name():
 def test_cli_lists_and_shows_presets(capsys):
     assert main(["zoo", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == list_presets()
+    presets = lines[1:lines.index("Trained models (any MODEL argument):")]
+    assert lines[0].startswith("Presets")
+    assert [line.split()[0] for line in presets] == list_presets()
     assert main(["zoo", "show", "sutskever_lstm"]) == 0
     out = capsys.readouterr().out
     assert json.loads(out[out.index("{"):]) == PRESETS["sutskever_lstm"]["config"]
     assert main(["zoo", "show", "nope"]) == 2
-    assert "Presets:" in capsys.readouterr().err
+    assert "neither a preset nor a trained model" in capsys.readouterr().err
 
 
 def test_train_with_a_preset_and_an_override(tmp_path):

@@ -1,0 +1,141 @@
+"""The zoo's trained models as committed: cards, bundles that still decode like their
+Keras models, card metrics that `keras-s2s evaluate` reproduces, zoo names as MODEL,
+and the quickstart."""
+
+import json
+import os
+
+import pytest
+
+from keras_s2s.cli import main
+from keras_s2s.zoo.trained import (
+    CARD_MARKDOWN,
+    TRAINED,
+    bundle_dir,
+    list_trained,
+    model_dir,
+    read_card,
+    resolve,
+)
+
+CHECK_SENTENCES = 50
+
+
+def _test_sources(card, count):
+    from keras_s2s.tasks import task_splits
+
+    return [source for source, _ in task_splits(card["data"])[2][:count]]
+
+
+def test_the_zoo_has_six_or_more_trained_models_covering_attention():
+    names = list_trained()
+    assert len(names) >= 6
+    dates = {TRAINED[n]["config"]["attention"] for n in names if TRAINED[n]["task"] == "dates"}
+    assert dates == {"none", "dot", "general", "concat", "bahdanau"}
+    reverse = {TRAINED[n]["config"]["attention"] for n in names if TRAINED[n]["task"] == "reverse"}
+    assert {"none", "bahdanau"} <= reverse
+
+
+@pytest.mark.parametrize("name", list_trained())
+def test_every_trained_model_is_committed_with_its_card(name):
+    from keras_s2s.trained_model import read_meta
+
+    card = read_card(name)
+    meta = read_meta(model_dir(name))
+    assert card["name"] == name and card["data"] == meta["data"]
+    for key, value in TRAINED[name]["config"].items():
+        assert meta["model"][key] == value, key
+    metrics = card["metrics"]
+    assert metrics["n"] == card["data"]["test_size"]
+    assert 0.0 <= metrics["exact_match"] <= 1.0
+    assert sum(b["n"] for b in metrics["by_source_length"].values()) == metrics["n"]
+    with open(os.path.join(model_dir(name), CARD_MARKDOWN), encoding="utf-8") as f:
+        markdown = f.read()
+    assert f"{metrics['exact_match']:.4f}" in markdown and f"# {name}" in markdown
+    assert os.path.isfile(os.path.join(bundle_dir(name), "bundle.json"))
+    assert min(card["bundle"]["token_agreement"].values()) >= 0.99
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list_trained())
+def test_every_committed_bundle_decodes_like_its_keras_model(name):
+    from keras_s2s import runtime
+    from keras_s2s.trained_model import TrainedModel
+
+    sources = _test_sources(read_card(name), CHECK_SENTENCES)
+    reference = [h[0].tokens for h in TrainedModel.load(model_dir(name)).decode(sources)]
+    bundle = runtime.Bundle(bundle_dir(name))  # verifies every file's sha256
+    for backend in ("tflite", "onnx"):
+        translator = runtime.load(bundle.path, backend=backend)
+        for whole_loop in (False, True):
+            tokens = [h[0].tokens for h in translator.decode(sources, whole_loop=whole_loop)]
+            assert tokens == reference, (backend, whole_loop)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list_trained())
+def test_card_metrics_are_reproduced_by_evaluate(name, capsys):
+    card = read_card(name)
+    assert main(["evaluate", name, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    # Greedy decoding of the same test set: only float rounding could move a token.
+    assert result["n"] == card["metrics"]["n"]
+    assert abs(result["exact_match"] - card["metrics"]["exact_match"]) <= 0.002
+    assert abs(result["bleu"] - card["metrics"]["bleu"]) <= 0.2
+
+
+def test_zoo_names_work_as_model_arguments(capsys):
+    assert main(["translate", "dates_bahdanau", "Nov. 23rd, 2026", "12/25/99"]) == 0
+    keras_output = capsys.readouterr().out
+    assert main(["translate", "dates_bahdanau", "--backend", "onnx",
+                 "Nov. 23rd, 2026", "12/25/99"]) == 0
+    assert capsys.readouterr().out == keras_output
+    assert keras_output.splitlines()[0] == "2026-11-23"
+
+
+def test_export_takes_a_zoo_name(tmp_path, capsys):
+    out = tmp_path / "bundle"
+    assert main(["export", "reverse_none", "--out", str(out), "--formats", "onnx",
+                 "--check", "5"]) == 0
+    with open(out / "bundle.json", encoding="utf-8") as f:
+        assert json.load(f)["formats"].keys() == {"keras", "onnx"}
+
+
+def test_resolve_prefers_paths_and_explains_unknown_names(tmp_path, capsys):
+    assert resolve(str(tmp_path)) == str(tmp_path)
+    assert resolve("dates_dot") == model_dir("dates_dot")
+    assert resolve("dates_dot", backend="tflite") == bundle_dir("dates_dot")
+    assert main(["translate", "dates_bahdanu", "x"]) == 2
+    assert "did you mean 'dates_bahdanau'" in capsys.readouterr().err
+
+
+def test_zoo_list_and_show_include_trained_models(capsys):
+    assert main(["zoo", "list"]) == 0
+    listing = capsys.readouterr().out
+    for name in list_trained():
+        assert name in listing
+    assert "not built" not in listing
+    assert main(["zoo", "show", "reverse_bahdanau"]) == 0
+    assert "# reverse_bahdanau" in capsys.readouterr().out
+    assert main(["zoo", "show", "dates_nne"]) == 2
+    assert "Did you mean 'dates_none'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_quickstart_runs_the_whole_pipeline(tmp_path, capsys):
+    out = tmp_path / "quickstart"
+    assert main(["quickstart", "--out", str(out), "--epochs", "2", "--sentences", "20",
+                 "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    for stage in range(1, 7):
+        assert f"[{stage}/6]" in printed
+    with open(out / "summary.json", encoding="utf-8") as f:
+        summary = json.load(f)
+    rows = {row["backend"]: row for row in summary["backends"]}
+    assert list(rows) == ["keras", "savedmodel", "tflite", "onnx"]
+    # Every backend decodes the same dates, so they score the same.
+    assert len({row["exact_match"] for row in rows.values()}) == 1
+    assert all(row["kib"] > 0 and row["ms_per_sentence"] > 0 for row in rows.values())
+    assert (out / "attention.png").stat().st_size > 0
+    assert (out / "bundle" / "bundle.json").is_file()
+    assert "| backend | exact match | size (KiB) | ms / sentence |" in printed
