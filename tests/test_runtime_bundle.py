@@ -251,3 +251,15 @@ def test_blank_texts_leave_the_other_rows_alone(backend, bundle):
         alone = translator.translate(TEXTS[:3], **options)
         assert translator.translate(mixed, batch_size=2, **options) == \
             ["", alone[0], "", alone[1], alone[2]]
+
+
+def test_length_sorted_batches_return_results_in_input_order(bundle):
+    translator = runtime.load(bundle, backend="onnx")
+    # Lengths out of order, so that sorting by length reorders the batches.
+    texts = sorted(TEXTS, key=len, reverse=True) + sorted(TEXTS, key=len)
+    one_by_one = [translator.translate([text])[0] for text in texts]
+    assert translator.translate(texts, batch_size=2) == one_by_one
+    decoded = translator.decode(texts, batch_size=3, beam_size=2, n_best=2)
+    assert [len(hypotheses) for hypotheses in decoded] == [2] * len(texts)
+    assert translator.detokenize([h[0].tokens for h in decoded]) == \
+        [translator.translate([text], beam_size=2)[0] for text in texts]

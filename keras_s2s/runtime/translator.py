@@ -64,8 +64,9 @@ class Translator:
             sample: sample tokens instead of searching (with `temperature`, `top_k`,
                 `seed`; see `keras_s2s.decoding.sample`).
 
-        A text with no tokens (empty, or only spaces and invisible characters) is not
-        run through the model: its translation is empty.
+        Texts are decoded in batches of similar source length and returned in input
+        order. A text with no tokens (empty, or only spaces and invisible characters) is
+        not run through the model: its translation is empty.
         """
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
@@ -75,21 +76,20 @@ class Translator:
             raise ValueError(f"n_best must be between 1 and beam_size ({beam_size}), got {n_best!r}.")
         if whole_loop and (beam_size > 1 or sample):
             raise ValueError("whole_loop decodes greedily: it takes neither beam_size > 1 nor sample.")
-        texts = list(texts)
-        results = []
-        for start in range(0, len(texts), batch_size):
-            source_ids = self.tokenize_sources(texts[start:start + batch_size])
-            batch = [[Hypothesis([], 0.0, None, True)] for _ in source_ids]
-            rows = [i for i, ids in enumerate(source_ids) if ids]
-            if rows:
-                ids = _pad([source_ids[i] for i in rows])
-                decoded = self._decode_ids(
-                    ids, beam_size, length_penalty, n_best, whole_loop, sample,
-                    temperature, top_k, seed,
-                )
-                for i, hypotheses in zip(rows, decoded):
-                    batch[i] = hypotheses
-            results.extend(batch)
+        source_ids = self.tokenize_sources(list(texts))
+        results = [[Hypothesis([], 0.0, None, True)] for _ in source_ids]
+        # Batches of sources of about the same length: little padding, and few steps
+        # spent on rows that have already ended. The results keep the input order.
+        order = sorted((i for i, ids in enumerate(source_ids) if ids),
+                       key=lambda i: len(source_ids[i]))
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            decoded = self._decode_ids(
+                _pad([source_ids[i] for i in rows]), beam_size, length_penalty, n_best,
+                whole_loop, sample, temperature, top_k, seed,
+            )
+            for i, hypotheses in zip(rows, decoded):
+                results[i] = hypotheses
         return results
 
     def _decode_ids(self, ids, beam_size, length_penalty, n_best, whole_loop, sample,
