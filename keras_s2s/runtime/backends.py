@@ -6,7 +6,12 @@ Every backend offers the same three calls, on numpy arrays:
 - `step(token_ids, state, memory)`: one decoder step -> `(logits, new_state, attention)`
   (the step function `keras_s2s.decoding` drives);
 - `greedy_loop(source_ids)` -> `(tokens, lengths)`: the whole greedy loop in one call.
+
+The whole-loop graph is loaded on the first `greedy_loop` call: decoding step by step
+(beam search, sampling, attention) never needs it, and it is as large as the other two.
 """
+
+import functools
 
 import numpy as np
 
@@ -78,25 +83,28 @@ class LiteRTBackend(Backend):
 
     def __init__(self, bundle, num_threads=None):
         super().__init__(bundle)
-        litert = _import("ai_edge_litert.interpreter", "ai-edge-litert")
-
-        def runner(role, signature, xnnpack=True):
-            options = {}
-            if not xnnpack:
-                options["experimental_op_resolver_type"] = (
-                    litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
-            interpreter = litert.Interpreter(
-                model_path=bundle.file("tflite", role), num_threads=num_threads, **options
-            )
-            return interpreter.get_signature_runner(signature)
-
+        self._litert = _import("ai_edge_litert.interpreter", "ai-edge-litert")
+        self._num_threads = num_threads
         # XNNPACK (LiteRT's default CPU delegate) sometimes decodes a graph with a WHILE
         # loop wrongly after its input shape changed between calls (ai-edge-litert 2.3:
         # about a third of fresh interpreters in tests/test_export.py); the encoder and the
         # whole loop run on the builtin kernels, the step graph on XNNPACK.
-        self._encode = runner("encoder", "encode", xnnpack=False)
-        self._step = runner("decoder_step", "decode_step")
-        self._loop = runner("translate", "translate", xnnpack=False)
+        self._encode = self._runner("encoder", "encode", xnnpack=False)
+        self._step = self._runner("decoder_step", "decode_step")
+
+    def _runner(self, role, signature, xnnpack=True):
+        options = {}
+        if not xnnpack:
+            options["experimental_op_resolver_type"] = (
+                self._litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+        interpreter = self._litert.Interpreter(
+            model_path=self.bundle.file("tflite", role), num_threads=self._num_threads,
+            **options)
+        return interpreter.get_signature_runner(signature)
+
+    @functools.cached_property
+    def _loop(self):
+        return self._runner("translate", "translate", xnnpack=False)
 
     def encode(self, source_ids):
         source_ids = np.asarray(source_ids, dtype=np.int32)
@@ -136,19 +144,22 @@ class OnnxBackend(Backend):
 
     def __init__(self, bundle, num_threads=None, providers=("CPUExecutionProvider",)):
         super().__init__(bundle)
-        ort = _import("onnxruntime", "onnxruntime")
-        options = ort.SessionOptions()
+        self._ort = _import("onnxruntime", "onnxruntime")
+        self._options = self._ort.SessionOptions()
         if num_threads:
-            options.intra_op_num_threads = num_threads
+            self._options.intra_op_num_threads = num_threads
+        self._providers = list(providers)
+        self._encode = self._session("encoder")
+        self._step = self._session("decoder_step")
 
-        def session(role):
-            return ort.InferenceSession(
-                bundle.file("onnx", role), sess_options=options, providers=list(providers)
-            )
+    def _session(self, role):
+        return self._ort.InferenceSession(
+            self.bundle.file("onnx", role), sess_options=self._options,
+            providers=self._providers)
 
-        self._encode = session("encoder")
-        self._step = session("decoder_step")
-        self._loop = session("translate")
+    @functools.cached_property
+    def _loop(self):
+        return self._session("translate")
 
     @staticmethod
     def _run(session, inputs):
