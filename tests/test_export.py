@@ -453,13 +453,15 @@ def test_bundle_files_are_builtin_tflite_and_valid_onnx(dates_bundle):
 # === Quantized TFLite ===
 
 
-def export_in_subprocess(model_dir, out, quantize):
+def export_in_subprocess(model_dir, out, quantize, check_size=0, min_agreement=0.99):
     """`export_bundle(formats=["tflite"])` in a child process: a converter crash (the
     TFLite calibrator segfaults on WHILE graphs) fails the test instead of killing pytest."""
     code = ("import sys\nfrom keras_s2s.export import export_bundle\n"
             "export_bundle(sys.argv[1], sys.argv[2], formats=['tflite'], quantize=sys.argv[3],"
-            " check_size=0, log=lambda *a: None)\n")
-    result = subprocess.run([sys.executable, "-c", code, model_dir, out, quantize],
+            " check_size=int(sys.argv[4]), min_agreement=float(sys.argv[5]),"
+            " log=lambda *a: None)\n")
+    result = subprocess.run([sys.executable, "-c", code, model_dir, out, quantize,
+                             str(check_size), str(min_agreement)],
                             capture_output=True, text=True)
     assert result.returncode == 0, (
         f"export with quantize={quantize} exited with {result.returncode}:\n"
@@ -487,3 +489,21 @@ def test_quantized_tflite_agrees_with_keras(quantize, dates_model, dates_bundle,
     for role, path in graph_paths(out, "tflite").items():
         check_tflite_file(path)
         assert os.path.getsize(path) < os.path.getsize(float_paths[role]), role
+
+
+@slow
+def test_int8_step_falls_back_to_int8_weights_when_it_disagrees(dates_model, held_out,
+                                                                 reference_tokens, tmp_path):
+    # An agreement bar no export can reach forces the fallback.
+    out = str(tmp_path / "int8")
+    export_in_subprocess(dates_model, out, "int8", check_size=20, min_agreement=1.01)
+    with open(os.path.join(out, BUNDLE_FILE), encoding="utf-8") as f:
+        written = json.load(f)
+    tflite_meta = written["formats"]["tflite"]
+    assert tflite_meta["quantization_by_file"] == {
+        "encoder": "dynamic", "decoder_step": "dynamic", "translate": "dynamic"}
+    assert 0.0 <= tflite_meta["int8_step_agreement"] <= 1.0
+    assert written["checks"]["tflite/step"]["sentences"] == 20
+    translator = runtime.load(out, backend="tflite")  # the new step file's sha256 verifies
+    found = first_tokens(translator.decode(held_out.texts))
+    assert token_agreement(reference_tokens, found)["token_agreement"] >= 0.99

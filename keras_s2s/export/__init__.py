@@ -107,15 +107,22 @@ def onnx_functions(graphs):
     }
 
 
-def _write_tflite(graphs, directory, quantize, calibration):
+def _write_tflite(graphs, directory, quantize, calibration, roles=None, applied=None):
+    """Writes the TFLite graphs (or only `roles`) and returns the format's metadata."""
     from keras_s2s.export import tflite
 
-    applied = {}
+    applied = dict(applied or {})
     for role, (signature, function) in tflite_functions(graphs).items():
-        # The TFLite calibrator crashes (SIGSEGV, TF 2.21) on graphs with a WHILE loop:
-        # with int8, the encoder and the whole loop get int8 weights (dynamic range),
-        # decoder_step int8 weights and activations.
-        applied[role] = "dynamic" if quantize == "int8" and role != "decoder_step" else quantize
+        if roles is not None:
+            if role not in roles:
+                continue
+            applied[role] = roles[role]
+        else:
+            # The TFLite calibrator crashes (SIGSEGV, TF 2.21) on graphs with a WHILE
+            # loop: with int8, the encoder and the whole loop get int8 weights (dynamic
+            # range), decoder_step int8 weights and activations.
+            applied[role] = ("dynamic" if quantize == "int8" and role != "decoder_step"
+                             else quantize)
         model = tflite.convert(function, signature, applied[role],
                                calibration[role] if applied[role] == "int8" else None)
         flex = sorted(op for op in tflite.op_names(model) if op.startswith("Flex"))
@@ -192,7 +199,7 @@ def _quiet_tensorflow_warnings():
 
 
 def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=100,
-                  calibration_size=100, log=print):
+                  calibration_size=100, min_agreement=MIN_AGREEMENT, log=print):
     """Writes the bundle of the model directory `model_dir` to `out`.
 
     Args:
@@ -204,6 +211,9 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
             `calibration_size` training sources).
         check_size: held-out sources decoded on every backend after export to measure
             token agreement with Keras (0: no check).
+        min_agreement: with int8, if the int8 `decoder_step` (weights and activations)
+            agrees with Keras on fewer tokens than this, it is converted again with int8
+            weights only (`"dynamic"`), recorded in `quantization_by_file`.
         log: where progress lines go.
 
     Returns:
@@ -282,6 +292,18 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
         if sources:
             log(f"Checking the exports on {len(sources)} held-out sources ...")
             checks = _check(tmp, [f for f in formats if f != "keras"], sources, log)
+            step = checks.get("tflite/step", {}).get("token_agreement", 1.0)
+            if quantize == "int8" and step < min_agreement:
+                log(f"The int8 decoder_step agrees on {step:.4f} of the tokens (below "
+                    f"{min_agreement}): converting it again with int8 weights only ...")
+                format_meta["tflite"].update(_write_tflite(
+                    graphs, tmp, quantize, calibration, roles={"decoder_step": "dynamic"},
+                    applied=format_meta["tflite"]["quantization_by_file"]))
+                format_meta["tflite"]["int8_step_agreement"] = round(step, 4)
+                step_file = FORMAT_FILES["tflite"]["decoder_step"]
+                bundle["files"][step_file] = sha256(os.path.join(tmp, step_file))
+                write_json(os.path.join(tmp, BUNDLE_FILE), bundle)
+                checks.update(_check(tmp, ["tflite"], sources, log))
         elif check_size:
             log("No held-out data recorded with the model: exports not checked.")
         bundle["checks"] = checks
