@@ -13,7 +13,8 @@ and `.md`.
 import json
 import os
 
-from keras_s2s.utils.atomic import publish_mode, write_json, write_text
+from keras_s2s.plotting import save_figure
+from keras_s2s.utils.atomic import write_json, write_text
 from keras_s2s.zoo.trained import TRAINED, list_trained, read_card
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -64,16 +65,7 @@ def plot(panels, path):
     axes[0].set_ylabel("exact match (held-out test)")
     axes[0].legend(title="attention")
     figure.tight_layout()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}.png"
-    try:
-        figure.savefig(tmp, dpi=110)
-        publish_mode(tmp)
-        os.replace(tmp, path)
-    finally:
-        plt.close(figure)
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    save_figure(figure, path)
 
 
 def main():

@@ -29,14 +29,6 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 BACKENDS = ("keras", "savedmodel", "tflite", "onnx")
 
 
-def _sizes(report):
-    by_format = {"keras": ["model.keras"],
-                 "savedmodel": [n for n in report["sizes"] if n.startswith("saved_model/")],
-                 "tflite": [n for n in report["sizes"] if n.endswith(".tflite")],
-                 "onnx": [n for n in report["sizes"] if n.endswith(".onnx")]}
-    return {fmt: sum(report["sizes"][n] for n in names) for fmt, names in by_format.items()}
-
-
 def _time_per_sentence(translator, sources, whole_loop, repeats):
     """Median seconds to decode one sentence (batch 1), after one warm-up pass."""
     translator.decode(sources[:5], batch_size=1, whole_loop=whole_loop)
@@ -69,7 +61,7 @@ def main():
             formats = runtime.bundle.FORMATS if quantize == "none" else ["tflite"]
             report = export_bundle(args.model, out, formats=formats, quantize=quantize,
                                    check_size=0, log=lambda *a: None)
-            sizes = _sizes(report)
+            sizes = runtime.Bundle(report["bundle"], verify=False).format_bytes()
             if quantize == "none":
                 result["sizes"]["none"] = sizes
                 reference = [h[0].tokens for h in

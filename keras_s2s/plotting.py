@@ -35,11 +35,20 @@ def plot_attention(weights, source_tokens, output_tokens, path, title=None):
         axes.set_title(title if len(title) <= 60 else title[:57] + "...", fontsize=9)
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
     figure.tight_layout()
+    save_figure(figure, path, dpi=120)
+
+
+def save_figure(figure, path, dpi=110):
+    """Writes a matplotlib figure to `path` atomically (temporary name, then rename) and
+    closes it."""
+    import matplotlib.pyplot as plt
+
     directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".png", dir=directory)
     os.close(fd)
     try:
-        figure.savefig(tmp, dpi=120)
+        figure.savefig(tmp, dpi=dpi)
         publish_mode(tmp)
         os.replace(tmp, path)
     finally:

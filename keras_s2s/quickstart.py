@@ -36,21 +36,6 @@ class _Progress:
         self.log(f"\n== [{self.number}/{self.stages}] {title}  (at {elapsed:.0f} s)")
 
 
-def _format_bytes(bundle_dir, bundle):
-    """Bytes of the files a device needs, per backend."""
-    from keras_s2s.runtime.bundle import list_files
-
-    sizes = {}
-    for name in BACKENDS:
-        roots = list(bundle.meta["formats"][name]["files"].values())
-        sizes[name] = sum(
-            os.path.getsize(os.path.join(bundle_dir, path))
-            for path in list_files(bundle_dir)
-            if any(path == root or path.startswith(root + "/") for root in roots)
-        )
-    return sizes
-
-
 def _median_ms(translator, sources):
     """Median milliseconds to decode one sentence alone (greedy), after a warm-up."""
     translator.decode(sources[:3], batch_size=1)
@@ -124,7 +109,7 @@ def run(out="runs/quickstart", epochs=8, sentences=200, overwrite=True, verbose=
     progress(f"Decoding {sentences} held-out dates on every backend")
     sample = test_pairs[:sentences]
     sources, references = [s for s, _ in sample], [t for _, t in sample]
-    rows, sizes = [], _format_bytes(bundle_dir, runtime.Bundle(bundle_dir))
+    rows, sizes = [], runtime.Bundle(bundle_dir).format_bytes()
     for backend in BACKENDS:
         translator = runtime.load(bundle_dir, backend=backend)
         outputs = translator.translate(sources)

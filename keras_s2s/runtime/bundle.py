@@ -140,6 +140,18 @@ class Bundle:
             )
         return os.path.join(self.path, self.meta["formats"][format_name]["files"][role])
 
+    def format_bytes(self):
+        """`{format: bytes}`: the size of the files each format of the bundle needs
+        (a SavedModel counts every file under its directory)."""
+        sizes = {}
+        for name, meta in self.meta["formats"].items():
+            roots = list(meta["files"].values())
+            sizes[name] = sum(
+                os.path.getsize(os.path.join(self.path, path)) for path in self.meta["files"]
+                if any(path == root or path.startswith(root + "/") for root in roots)
+            )
+        return sizes
+
     @property
     def max_decode_length(self):
         return self.meta["max_decode_length"]

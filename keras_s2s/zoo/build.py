@@ -28,10 +28,6 @@ from keras_s2s.zoo.trained import (
     model_dir,
 )
 
-_FORMAT_PREFIXES = {"keras": ("model.keras",), "savedmodel": ("saved_model/",),
-                    "tflite": (".tflite",), "onnx": (".onnx",)}
-
-
 def _machine():
     import keras
     import tensorflow as tf
@@ -42,11 +38,9 @@ def _machine():
 
 
 def _bundle_summary(report):
-    sizes = {}
-    for name, size in report["sizes"].items():
-        for fmt, patterns in _FORMAT_PREFIXES.items():
-            if any(name.startswith(p) or name.endswith(p) for p in patterns):
-                sizes[fmt] = sizes.get(fmt, 0) + size
+    from keras_s2s.runtime import Bundle
+
+    sizes = Bundle(report["bundle"], verify=False).format_bytes()
     return {"kib": {fmt: round(size / 1024, 1) for fmt, size in sorted(sizes.items())},
             "token_agreement": {key: round(check["token_agreement"], 4)
                                 for key, check in sorted(report["checks"].items())}}
