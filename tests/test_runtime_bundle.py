@@ -165,7 +165,7 @@ def test_a_directory_without_bundle_json_is_refused(bundle_copy):
                          ids=["broken", "empty", "binary"])
 def test_unreadable_bundle_json_is_refused(content, bundle_copy):
     (bundle_copy / BUNDLE_FILE).write_bytes(content)
-    with pytest.raises(BundleError, match="cannot be read as JSON"):
+    with pytest.raises(BundleError, match="is not valid JSON"):
         runtime.load(bundle_copy, backend="onnx")
 
 

@@ -5,14 +5,14 @@ They offer the calls of `keras_s2s.runtime.backends` (`encode`, `step`,
 and ONNX Runtime.
 """
 
-import numpy as np
 import tensorflow as tf
 
 from keras_s2s.export.graphs import ExportGraphs
 from keras_s2s.runtime.backends import Backend
+from keras_s2s.runtime.contract import StepContract
 
 
-class KerasBackend:
+class KerasBackend(Backend):
     """A `Seq2Seq` in memory: its stepwise inference model and, for `greedy_loop`,
     the export graphs' `greedy` function run by TensorFlow.
 
@@ -31,22 +31,29 @@ class KerasBackend:
             model = load_keras_model(model.file("keras", "model"))
         self.model = model
         self.inference = model.inference()
-        self.state_names = self.inference.state_names
-        self.memory_names = self.inference.memory_names
+        inputs = self.inference.step_model.input
+        shapes = {name: tuple(inputs[name].shape[1:])
+                  for name in self.inference.state_names + self.inference.memory_names}
+        super().__init__(StepContract(
+            model.source_vocab_size, model.target_vocab_size,
+            {name: shapes[name] for name in self.inference.state_names},
+            {name: shapes[name] for name in self.inference.memory_names},
+        ))
         self._max_decode_length = max_decode_length
         self._greedy = None
 
-    def encode(self, source_ids):
-        return self.inference.encode(source_ids)
+    def _run_encode(self, source_ids):
+        state, memory = self.inference.encode(source_ids)
+        return {**state, **memory}
 
-    def step(self, token_ids, state, memory):
+    def _run_step(self, token_ids, state, memory):
         return self.inference.decode_step(token_ids, state, memory)
 
-    def greedy_loop(self, source_ids):
+    def _run_greedy(self, source_ids):
         if self._greedy is None:
             graphs = ExportGraphs(self.model, self._max_decode_length)
             self._greedy = tf.function(graphs.greedy, reduce_retracing=True)
-        outputs = self._greedy(tf.constant(np.asarray(source_ids, dtype=np.int32)))
+        outputs = self._greedy(tf.constant(source_ids))
         return outputs["tokens"].numpy(), outputs["lengths"].numpy()
 
 
@@ -59,22 +66,23 @@ class SavedModelBackend(Backend):
     def __init__(self, bundle):
         import tensorflow_text  # noqa: F401  (registers the ops `translate` uses)
 
-        super().__init__(bundle)
+        super().__init__(StepContract.from_bundle_meta(bundle.meta))
+        self.bundle = bundle
         self.loaded = tf.saved_model.load(bundle.file("savedmodel", "model"))
         self._encode = self.loaded.signatures["encode"]
         self._step = self.loaded.signatures["decode_step"]
         self._greedy = self.loaded.signatures["greedy"]
 
-    def encode(self, source_ids):
-        outputs = self._encode(source_ids=tf.constant(np.asarray(source_ids, dtype=np.int32)))
-        return self._split({name: value.numpy() for name, value in outputs.items()})
+    def _run_encode(self, source_ids):
+        outputs = self._encode(source_ids=tf.constant(source_ids))
+        return {name: value.numpy() for name, value in outputs.items()}
 
-    def step(self, token_ids, state, memory):
+    def _run_step(self, token_ids, state, memory):
         inputs = {name: tf.constant(value)
-                  for name, value in self._step_inputs(token_ids, state, memory).items()}
+                  for name, value in {"token_ids": token_ids, **state, **memory}.items()}
         outputs = {name: value.numpy() for name, value in self._step(**inputs).items()}
         return self._step_outputs(outputs)
 
-    def greedy_loop(self, source_ids):
-        outputs = self._greedy(source_ids=tf.constant(np.asarray(source_ids, dtype=np.int32)))
+    def _run_greedy(self, source_ids):
+        outputs = self._greedy(source_ids=tf.constant(source_ids))
         return outputs["tokens"].numpy(), outputs["lengths"].numpy()

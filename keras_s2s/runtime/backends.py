@@ -7,6 +7,10 @@ Every backend offers the same three calls, on numpy arrays:
   (the step function `keras_s2s.decoding` drives);
 - `greedy_loop(source_ids)` -> `(tokens, lengths)`: the whole greedy loop in one call.
 
+Each call checks its arrays against the bundle's step contract first
+(`keras_s2s.runtime.contract`): a wrong shape, dtype, name or token id is a
+`ValueError` that says what was expected, on every backend alike.
+
 The whole-loop graph is loaded on the first `greedy_loop` call: decoding step by step
 (beam search, sampling, attention) never needs it, and it is as large as the other two.
 """
@@ -14,6 +18,8 @@ The whole-loop graph is loaded on the first `greedy_loop` call: decoding step by
 import functools
 
 import numpy as np
+
+from keras_s2s.runtime.contract import StepContract
 
 
 def _import(module, package):
@@ -40,31 +46,51 @@ def _pad_to(value, length):
 
 
 class Backend:
-    """What the LiteRT and ONNX Runtime backends share: the names of the step contract."""
+    """What every backend shares: the step contract, checked on the way in.
+
+    `encode`, `step` and `greedy_loop` check their arrays against the bundle's
+    `StepContract` (a clear `ValueError` instead of a failure inside the runtime), then
+    call the subclass's `_run_encode`, `_run_step` and `_run_greedy`.
+
+    Args:
+        contract: the model's `StepContract`.
+    """
 
     name = None
 
-    def __init__(self, bundle):
-        self.bundle = bundle
-        self.state_names = bundle.state_names
-        self.memory_names = bundle.memory_names
+    def __init__(self, contract):
+        self.contract = contract
+        self.state_names = contract.state_names
+        self.memory_names = contract.memory_names
 
-    def _split(self, outputs):
+    def encode(self, source_ids):
+        """`(batch, src_len)` ids, 0-padded -> `(state, memory)` dicts."""
+        outputs = self._run_encode(self.contract.check_source_ids(source_ids))
         state = {name: outputs[name] for name in self.state_names}
         memory = {name: outputs[name] for name in self.memory_names}
         return state, memory
 
-    def _step_inputs(self, token_ids, state, memory):
-        inputs = {"token_ids": np.asarray(token_ids, dtype=np.int32)}
-        for name in self.state_names:
-            inputs[name] = np.asarray(state[name], dtype=np.float32)
-        for name in self.memory_names:
-            inputs[name] = np.asarray(memory[name], dtype=np.float32)
-        return inputs
+    def step(self, token_ids, state, memory):
+        """One decoder step -> `(logits, new_state, attention or None)`."""
+        return self._run_step(*self.contract.check_step_inputs(token_ids, state, memory))
+
+    def greedy_loop(self, source_ids):
+        """The whole greedy loop in one call -> `(tokens, lengths)`."""
+        return self._run_greedy(self.contract.check_source_ids(source_ids))
 
     def _step_outputs(self, outputs):
+        """A step graph's named outputs -> `(logits, new_state, attention)`."""
         new_state = {name: outputs[f"next_{name}"] for name in self.state_names}
         return outputs["logits"], new_state, outputs.get("attention")
+
+
+def _load_error(path, runtime, error):
+    from keras_s2s.runtime.bundle import BundleError
+
+    return BundleError(
+        f"{path} cannot be loaded by {runtime} ({type(error).__name__}: {error}). The file "
+        "is damaged or not what bundle.json says: export the model again."
+    )
 
 
 class LiteRTBackend(Backend):
@@ -82,49 +108,50 @@ class LiteRTBackend(Backend):
     name = "tflite"
 
     def __init__(self, bundle, num_threads=None):
-        super().__init__(bundle)
+        super().__init__(StepContract.from_bundle_meta(bundle.meta))
+        self.bundle = bundle
         self._litert = _import("ai_edge_litert.interpreter", "ai-edge-litert")
         self._num_threads = num_threads
         # XNNPACK (LiteRT's default CPU delegate) sometimes decodes a graph with a WHILE
         # loop wrongly after its input shape changed between calls (ai-edge-litert 2.3:
         # about a third of fresh interpreters in tests/test_export.py); the encoder and the
         # whole loop run on the builtin kernels, the step graph on XNNPACK.
-        self._encode = self._runner("encoder", "encode", xnnpack=False)
-        self._step = self._runner("decoder_step", "decode_step")
+        self._encoder = self._runner("encoder", "encode", xnnpack=False)
+        self._decoder_step = self._runner("decoder_step", "decode_step")
 
     def _runner(self, role, signature, xnnpack=True):
         options = {}
         if not xnnpack:
             options["experimental_op_resolver_type"] = (
                 self._litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
-        interpreter = self._litert.Interpreter(
-            model_path=self.bundle.file("tflite", role), num_threads=self._num_threads,
-            **options)
-        return interpreter.get_signature_runner(signature)
+        path = self.bundle.file("tflite", role)
+        try:
+            interpreter = self._litert.Interpreter(
+                model_path=path, num_threads=self._num_threads, **options)
+            return interpreter.get_signature_runner(signature)
+        except (ValueError, RuntimeError) as e:
+            raise _load_error(path, "LiteRT", e) from None
 
     @functools.cached_property
     def _loop(self):
         return self._runner("translate", "translate", xnnpack=False)
 
-    def encode(self, source_ids):
-        source_ids = np.asarray(source_ids, dtype=np.int32)
-        rows = [self._encode(source_ids=row[None, :n]) for row, n in
+    def _run_encode(self, source_ids):
+        rows = [self._encoder(source_ids=row[None, :n]) for row, n in
                 zip(source_ids, _row_lengths(source_ids))]
         width = source_ids.shape[1]
         # Memory tensors have a source axis: pad each row's to the batch's width.
-        outputs = {
+        return {
             name: np.concatenate(
                 [_pad_to(r[name], width) if name in self.memory_names else r[name] for r in rows]
             )
             for name in rows[0]
         }
-        return self._split(outputs)
 
-    def step(self, token_ids, state, memory):
-        return self._step_outputs(self._step(**self._step_inputs(token_ids, state, memory)))
+    def _run_step(self, token_ids, state, memory):
+        return self._step_outputs(self._decoder_step(token_ids=token_ids, **state, **memory))
 
-    def greedy_loop(self, source_ids):
-        source_ids = np.asarray(source_ids, dtype=np.int32)
+    def _run_greedy(self, source_ids):
         results = [self._loop(source_ids=row[None, :n]) for row, n in
                    zip(source_ids, _row_lengths(source_ids))]
         return (np.concatenate([r["tokens"] for r in results]),
@@ -143,19 +170,23 @@ class OnnxBackend(Backend):
     name = "onnx"
 
     def __init__(self, bundle, num_threads=None, providers=("CPUExecutionProvider",)):
-        super().__init__(bundle)
+        super().__init__(StepContract.from_bundle_meta(bundle.meta))
+        self.bundle = bundle
         self._ort = _import("onnxruntime", "onnxruntime")
         self._options = self._ort.SessionOptions()
         if num_threads:
             self._options.intra_op_num_threads = num_threads
         self._providers = list(providers)
-        self._encode = self._session("encoder")
-        self._step = self._session("decoder_step")
+        self._encoder = self._session("encoder")
+        self._decoder_step = self._session("decoder_step")
 
     def _session(self, role):
-        return self._ort.InferenceSession(
-            self.bundle.file("onnx", role), sess_options=self._options,
-            providers=self._providers)
+        path = self.bundle.file("onnx", role)
+        try:
+            return self._ort.InferenceSession(
+                path, sess_options=self._options, providers=self._providers)
+        except Exception as e:  # onnxruntime's errors share no base class but Exception
+            raise _load_error(path, "ONNX Runtime", e) from None
 
     @functools.cached_property
     def _loop(self):
@@ -166,14 +197,13 @@ class OnnxBackend(Backend):
         names = [output.name for output in session.get_outputs()]
         return dict(zip(names, session.run(names, inputs)))
 
-    def encode(self, source_ids):
-        outputs = self._run(self._encode, {"source_ids": np.asarray(source_ids, dtype=np.int32)})
-        return self._split(outputs)
+    def _run_encode(self, source_ids):
+        return self._run(self._encoder, {"source_ids": source_ids})
 
-    def step(self, token_ids, state, memory):
-        outputs = self._run(self._step, self._step_inputs(token_ids, state, memory))
-        return self._step_outputs(outputs)
+    def _run_step(self, token_ids, state, memory):
+        return self._step_outputs(
+            self._run(self._decoder_step, {"token_ids": token_ids, **state, **memory}))
 
-    def greedy_loop(self, source_ids):
-        outputs = self._run(self._loop, {"source_ids": np.asarray(source_ids, dtype=np.int32)})
+    def _run_greedy(self, source_ids):
+        outputs = self._run(self._loop, {"source_ids": source_ids})
         return outputs["tokens"], outputs["lengths"]

@@ -96,8 +96,11 @@ class Bundle:
                 meta = json.load(f)
         except FileNotFoundError:
             raise BundleError(f"{self.path} is not a keras_s2s bundle: {BUNDLE_FILE} is missing.") from None
-        except (OSError, ValueError) as e:
-            raise BundleError(f"{meta_path} cannot be read as JSON ({e}).") from None
+        except ValueError as e:
+            raise BundleError(f"{meta_path} is not valid JSON ({e}): the bundle is damaged; "
+                              "export the model again.") from None
+        except OSError as e:
+            raise BundleError(f"{meta_path} cannot be read ({e}).") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise BundleError(f"{meta_path} does not describe a keras_s2s bundle.")
         version = meta.get("format_version")
@@ -116,7 +119,11 @@ class Bundle:
             path = os.path.join(self.path, name)
             if not os.path.isfile(path):
                 raise BundleError(f"Bundle {self.path} is incomplete: {name} is missing.")
-            if sha256(path) != digest:
+            try:
+                digest_found = sha256(path)
+            except OSError as e:
+                raise BundleError(f"{path} cannot be read ({e}).") from None
+            if digest_found != digest:
                 raise BundleError(
                     f"{path} does not match its sha256 in {BUNDLE_FILE}: the file is damaged "
                     "or was changed after export. Export the model again."
@@ -170,7 +177,17 @@ class Bundle:
 
     def _tokenizer(self, side):
         settings = self.meta["tokenizer"][side]
-        vocab = Vocabulary.load(os.path.join(self.path, settings["vocab"]))
+        path = os.path.join(self.path, settings["vocab"])
+        try:
+            vocab = Vocabulary.load(path)
+        except (OSError, ValueError) as e:
+            raise BundleError(f"Bundle {self.path}: {e}") from None
+        expected = self.meta["model"][f"{side}_vocab_size"]
+        if len(vocab) != expected:
+            raise BundleError(
+                f"{path} has {len(vocab)} tokens but the bundle's model expects {expected}: "
+                "the vocabulary does not belong to this model. Export the model again."
+            )
         return PyTokenizer(vocab, level=settings["level"], lowercase=settings["lowercase"])
 
     def source_tokenizer(self):
