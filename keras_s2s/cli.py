@@ -51,6 +51,21 @@ def _ratio(text):
     return value
 
 
+def _non_negative_float(text):
+    value = float(text)
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+def _temperature(text):
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"must be > 0, got {text} (for the most likely tokens, leave out --sample)")
+    return value
+
+
 def _positive_float(text):
     value = float(text)
     if not value > 0:
@@ -327,7 +342,7 @@ def _add_evaluate_parser(commands):
     _add_data_arguments(p, training=False)
     p.add_argument("--beam", type=_positive_int, default=1,
                    help="beam size (default 1: greedy search)")
-    p.add_argument("--length-penalty", type=float, default=0.0)
+    p.add_argument("--length-penalty", type=_non_negative_float, default=0.0)
     p.add_argument("--batch-size", type=_positive_int, default=64)
     p.add_argument("--json", action="store_true", help="print one JSON object on one line")
     p.add_argument("--examples", type=_non_negative_int, default=0, metavar="N",
@@ -373,23 +388,56 @@ def _add_translate_parser(commands):
     p.add_argument("--nbest", type=_positive_int, default=1,
                    help="print the N best translations of each input as "
                         "INPUT_INDEX<TAB>SCORE<TAB>TEXT (needs --beam >= N)")
-    p.add_argument("--length-penalty", type=float, default=0.0)
+    p.add_argument("--length-penalty", type=_non_negative_float, default=0.0)
     p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--max-length", type=_positive_int, metavar="N",
+                   help="most tokens generated per input (default: the model's limit)")
+    sampling = p.add_argument_group("sampling (instead of greedy or beam search)")
+    sampling.add_argument("--sample", action="store_true",
+                          help="draw each token from the model's distribution")
+    sampling.add_argument("--temperature", type=_temperature, default=1.0,
+                          help="> 0; below 1 sharpens, above 1 flattens (default 1)")
+    sampling.add_argument("--top-k", type=_non_negative_int, default=0,
+                          help="sample among the K most likely tokens (default 0: all)")
+    sampling.add_argument("--seed", type=int, help="seed, for reproducible samples")
     p.add_argument("--attention-plot", metavar="FILE.png",
                    help="write an attention heatmap per input (FILE-2.png, ... for more inputs)")
     p.set_defaults(run=_translate)
 
 
+def _read_stdin_lines():
+    """The lines of stdin; bytes that are not UTF-8 become U+FFFD, with a warning."""
+    data = sys.stdin.buffer.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        text = data.decode("utf-8", errors="replace")
+        _warn(f"stdin is not valid UTF-8 ({e.reason} at byte {e.start}); such bytes were "
+              "replaced by U+FFFD.")
+    return text.splitlines()
+
+
+def _warn(message):
+    print(f"keras-s2s: warning: {message}", file=sys.stderr)
+
+
 def _translate(args):
+    import warnings
+
     if args.nbest > args.beam:
         raise ValueError(f"--nbest {args.nbest} needs --beam {args.nbest} or more.")
-    texts = args.text
-    if not texts:
-        stdin = sys.stdin.buffer.read().decode("utf-8", errors="replace")
-        texts = stdin.splitlines()
+    if args.sample and args.beam > 1:
+        raise ValueError("--sample draws one translation per input: it takes no --beam.")
+    texts = args.text or _read_stdin_lines()
     trained = _load_translator(args.model, args.backend)
-    results = trained.decode(texts, beam_size=args.beam, length_penalty=args.length_penalty,
-                             n_best=args.nbest, batch_size=args.batch_size)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = trained.decode(texts, beam_size=args.beam, length_penalty=args.length_penalty,
+                                 n_best=args.nbest, batch_size=args.batch_size,
+                                 max_length=args.max_length, sample=args.sample,
+                                 temperature=args.temperature, top_k=args.top_k, seed=args.seed)
+    for warning in caught:
+        _warn(warning.message)
     for index, hypotheses in enumerate(results):
         outputs = trained.detokenize([h.tokens for h in hypotheses])
         if args.nbest == 1:
@@ -606,7 +654,7 @@ def main(argv=None):
 
     try:
         args.run(args)
-    except (ValueError, FileNotFoundError, ImportError, TrainingError) as e:
+    except (ValueError, OSError, ImportError, TrainingError) as e:
         print(f"keras-s2s {args.command}: error: {e}", file=sys.stderr)
         return 2
     return 0

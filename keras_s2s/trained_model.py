@@ -144,6 +144,7 @@ class TrainedModel:
                 PyTokenizer(self.target_vocab, **settings["target"]),
                 self.meta["max_decode_length"],
                 meta=self.meta,
+                max_source_length=self.meta.get("filter", {}).get("max_source_length"),
             )
         return self._translator
 

@@ -46,8 +46,9 @@ def beam_search(step_fn, state, memory, *, start_id, end_id, max_length, beam_si
         raise ValueError(f"beam_size must be a positive int, got {beam_size!r}.")
     if not isinstance(n_best, (int, np.integer)) or not 1 <= n_best <= beam_size:
         raise ValueError(f"n_best must be between 1 and beam_size ({beam_size}), got {n_best!r}.")
-    if length_penalty < 0:
-        raise ValueError(f"length_penalty must be >= 0, got {length_penalty!r}.")
+    if not (isinstance(length_penalty, (int, float, np.number)) and length_penalty >= 0
+            and np.isfinite(length_penalty)):
+        raise ValueError(f"length_penalty must be a finite number >= 0, got {length_penalty!r}.")
 
     n, k = batch_size(state, memory), beam_size
     # Row i * k + j of the decoding batch is beam j of source i.

@@ -12,6 +12,7 @@ A *step function* is the whole interface between decoding and a model:
 All arrays are numpy, so the same strategies decode Keras, TFLite and ONNX models.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -81,3 +82,15 @@ def check_ids(start_id, end_id, max_length):
         raise ValueError(
             f"max_length must be a positive number of tokens, got {max_length!r}."
         )
+
+
+def check_sampling(temperature, top_k):
+    """Validates the arguments of `sample`."""
+    if not (isinstance(temperature, (int, float, np.number)) and not isinstance(temperature, bool)
+            and math.isfinite(temperature) and temperature > 0):
+        raise ValueError(
+            f"temperature must be a finite number > 0, got {temperature!r}; for the most "
+            "likely tokens (temperature 0) use greedy search."
+        )
+    if not isinstance(top_k, (int, np.integer)) or isinstance(top_k, bool) or top_k < 0:
+        raise ValueError(f"top_k must be 0 (no limit) or a positive int, got {top_k!r}.")

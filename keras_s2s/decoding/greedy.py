@@ -2,7 +2,13 @@
 
 import numpy as np
 
-from keras_s2s.decoding.common import Hypothesis, batch_size, check_ids, log_softmax
+from keras_s2s.decoding.common import (
+    Hypothesis,
+    batch_size,
+    check_ids,
+    check_sampling,
+    log_softmax,
+)
 
 
 def greedy_search(step_fn, state, memory, *, start_id, end_id, max_length):
@@ -40,13 +46,7 @@ def sample(step_fn, state, memory, *, start_id, end_id, max_length, temperature=
         A list of `n` `Hypothesis`; scores are log-probabilities under the model
         (without temperature or top-k).
     """
-    if not temperature > 0:
-        raise ValueError(
-            f"temperature must be > 0, got {temperature!r}; for the most likely tokens "
-            "(temperature 0) use greedy search."
-        )
-    if not isinstance(top_k, (int, np.integer)) or top_k < 0:
-        raise ValueError(f"top_k must be 0 (no limit) or a positive int, got {top_k!r}.")
+    check_sampling(temperature, top_k)
     rng = np.random.default_rng(seed)
 
     def pick(log_probs):

@@ -11,7 +11,7 @@
 import importlib
 
 from keras_s2s.runtime.bundle import FORMAT_VERSION, Bundle, BundleError
-from keras_s2s.runtime.translator import Translator
+from keras_s2s.runtime.translator import SourceTruncatedWarning, Translator
 
 # Backend name -> "module:class"; imported only when asked for.
 BACKENDS = {
@@ -44,7 +44,8 @@ def load(path, backend="tflite", verify=True, **options):
     return Translator(
         cls(bundle, **options), bundle.source_tokenizer(), bundle.target_tokenizer(),
         bundle.max_decode_length, meta=bundle.meta,
+        max_source_length=bundle.meta.get("max_source_length"),
     )
 
 
-__all__ = ["BACKENDS", "FORMAT_VERSION", "Bundle", "BundleError", "Translator", "backend_class", "load"]
+__all__ = ["BACKENDS", "FORMAT_VERSION", "Bundle", "BundleError", "SourceTruncatedWarning", "Translator", "backend_class", "load"]

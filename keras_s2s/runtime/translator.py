@@ -1,5 +1,7 @@
 """Text in, text out, on any backend: the one decoding path every backend shares."""
 
+import warnings
+
 import numpy as np
 
 from keras_s2s import decoding
@@ -15,6 +17,28 @@ def _pad(rows):
     return ids
 
 
+class SourceTruncatedWarning(UserWarning):
+    """A source had more tokens than the model's limit and was cut to it."""
+
+
+def check_texts(texts):
+    """`texts` as a list of strings, or a `ValueError` naming the first bad item."""
+    if isinstance(texts, (str, bytes)):
+        raise ValueError(
+            f"texts must be a list of strings, got one {type(texts).__name__}: wrap it in a "
+            "list, e.g. translate([text])."
+        )
+    try:
+        texts = list(texts)
+    except TypeError:
+        raise ValueError(f"texts must be a list of strings, got {type(texts).__name__}.") from None
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            hint = " (decode bytes first: text.decode('utf-8'))" if isinstance(text, bytes) else ""
+            raise ValueError(f"texts[{index}] is a {type(text).__name__}, not a str{hint}.")
+    return texts
+
+
 class Translator:
     """Tokenizes with the pure-Python tokenizer, decodes on a backend, detokenizes.
 
@@ -25,6 +49,9 @@ class Translator:
             tensorflow-text tokenizers the model was trained with).
         max_decode_length: the most tokens generated per source (end token included).
         meta: the model's description (tokenizer settings, data), kept for evaluation.
+        max_source_length: sources with more tokens are cut to this many, with a
+            `SourceTruncatedWarning` (the model was trained on sources up to this
+            length; `None`: no limit).
 
     Example:
     >>> translator = keras_s2s.runtime.load("export/dates", backend="onnx")
@@ -34,23 +61,38 @@ class Translator:
     >>> best.tokens, best.score, best.attention.shape
     """
 
-    def __init__(self, backend, source_tokenizer, target_tokenizer, max_decode_length, meta=None):
+    def __init__(self, backend, source_tokenizer, target_tokenizer, max_decode_length, meta=None,
+                 max_source_length=None):
         self.backend = backend
         self.source_tokenizer = source_tokenizer
         self.target_tokenizer = target_tokenizer
         self.max_decode_length = int(max_decode_length)
         self.meta = meta or {}
+        self.max_source_length = max_source_length
 
     def tokenize_sources(self, texts):
-        """Texts -> lists of source ids."""
-        return [self.source_tokenizer.tokenize(text) for text in texts]
+        """Texts -> lists of source ids, each cut to `max_source_length` tokens (with a
+        `SourceTruncatedWarning` saying how many were cut)."""
+        ids = [self.source_tokenizer.tokenize(text) for text in check_texts(texts)]
+        limit = self.max_source_length
+        if limit:
+            long = [len(row) for row in ids if len(row) > limit]
+            if long:
+                warnings.warn(
+                    f"{len(long)} source(s) had more tokens than the model's limit of {limit} "
+                    f"(the longest {max(long)}) and were cut to {limit} tokens.",
+                    SourceTruncatedWarning, stacklevel=3,
+                )
+                ids = [row[:limit] for row in ids]
+        return ids
 
     def detokenize(self, token_lists):
         """Lists of target ids -> texts."""
         return [self.target_tokenizer.detokenize(tokens) for tokens in token_lists]
 
     def decode(self, texts, *, beam_size=1, length_penalty=0.0, n_best=1, batch_size=64,
-               whole_loop=False, sample=False, temperature=1.0, top_k=0, seed=None):
+               whole_loop=False, sample=False, temperature=1.0, top_k=0, seed=None,
+               max_length=None):
         """Decodes texts; for each, a list of `n_best` `Hypothesis`, best first.
 
         Args:
@@ -63,6 +105,9 @@ class Translator:
                 scores or attention: `score` is `None`); else step by step in Python.
             sample: sample tokens instead of searching (with `temperature`, `top_k`,
                 `seed`; see `keras_s2s.decoding.sample`).
+            max_length: the most tokens generated per text, the end token included
+                (default: the model's `max_decode_length`; with `whole_loop`, at most
+                that, which the exported graph was built for).
 
         Texts are decoded in batches of similar source length and returned in input
         order. A text with no tokens (empty, or only spaces and invisible characters) is
@@ -76,7 +121,19 @@ class Translator:
             raise ValueError(f"n_best must be between 1 and beam_size ({beam_size}), got {n_best!r}.")
         if whole_loop and (beam_size > 1 or sample):
             raise ValueError("whole_loop decodes greedily: it takes neither beam_size > 1 nor sample.")
-        source_ids = self.tokenize_sources(list(texts))
+        if max_length is None:
+            max_length = self.max_decode_length
+        if not isinstance(max_length, (int, np.integer)) or isinstance(max_length, bool) \
+                or max_length < 1:
+            raise ValueError(f"max_length must be a positive number of tokens, got {max_length!r}.")
+        if whole_loop and max_length > self.max_decode_length:
+            raise ValueError(
+                f"whole_loop generates at most {self.max_decode_length} tokens (fixed when the "
+                f"graph was exported), not max_length={max_length}: decode step by step instead."
+            )
+        if sample:  # checked here too, so that a batch of blank texts is refused alike
+            decoding.check_sampling(temperature, top_k)
+        source_ids = self.tokenize_sources(texts)
         results = [[Hypothesis([], 0.0, None, True)] for _ in source_ids]
         # Batches of sources of about the same length: little padding, and few steps
         # spent on rows that have already ended. The results keep the input order.
@@ -86,20 +143,22 @@ class Translator:
             rows = order[start:start + batch_size]
             decoded = self._decode_ids(
                 _pad([source_ids[i] for i in rows]), beam_size, length_penalty, n_best,
-                whole_loop, sample, temperature, top_k, seed,
+                whole_loop, sample, temperature, top_k, seed, max_length,
             )
             for i, hypotheses in zip(rows, decoded):
                 results[i] = hypotheses
         return results
 
     def _decode_ids(self, ids, beam_size, length_penalty, n_best, whole_loop, sample,
-                    temperature, top_k, seed):
+                    temperature, top_k, seed, max_length):
         if whole_loop:
             tokens, lengths = self.backend.greedy_loop(ids)
-            return [[Hypothesis(row[:n].tolist(), None, None,
-                                bool(n < tokens.shape[1] and row[n] == END_ID))]
+            # Greedy decoding is the same on any prefix: a shorter max_length cuts the
+            # rows where step-by-step decoding would have stopped.
+            return [[Hypothesis(row[:min(n, max_length)].tolist(), None, None,
+                                bool(n < max_length and row[n] == END_ID))]
                     for row, n in zip(tokens, lengths)]
-        options = {"start_id": START_ID, "end_id": END_ID, "max_length": self.max_decode_length}
+        options = {"start_id": START_ID, "end_id": END_ID, "max_length": max_length}
         state, memory = self.backend.encode(ids)
         step = self.backend.step
         if sample:
