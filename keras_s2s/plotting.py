@@ -1,11 +1,10 @@
 """Attention heatmaps (matplotlib, no display needed)."""
 
 import os
-import tempfile
 
 import numpy as np
 
-from keras_s2s.utils.atomic import publish_mode
+from keras_s2s.utils.atomic import atomic_file
 
 
 def plot_attention(weights, source_tokens, output_tokens, path, title=None):
@@ -43,18 +42,12 @@ def save_figure(figure, path, dpi=110):
     closes it."""
     import matplotlib.pyplot as plt
 
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=directory)
-    os.close(fd)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     try:
-        figure.savefig(tmp, dpi=dpi)
-        publish_mode(tmp)
-        os.replace(tmp, path)
+        with atomic_file(path, suffix=".png") as tmp:
+            figure.savefig(tmp, dpi=dpi)
     finally:
         plt.close(figure)
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def plot_hypothesis(translator, text, source_ids, hypothesis, path):

@@ -37,7 +37,7 @@ from keras_s2s.trained_model import (
     load_keras_model,
     read_meta,
 )
-from keras_s2s.utils.atomic import atomic_directory, write_json
+from keras_s2s.utils.atomic import atomic_directory, atomic_file, write_json
 
 CHECKPOINTS = "checkpoints"
 STATE_FILE = "state.json"
@@ -46,13 +46,8 @@ _CHECKPOINT_NAME = re.compile(r"^epoch-(\d{4,})$")
 
 def save_keras_model(model, path):
     """`model.save` to a temporary `.keras` name, then an atomic rename."""
-    tmp = f"{path}.tmp-{os.getpid()}.keras"
-    try:
+    with atomic_file(path, suffix=".keras") as tmp:
         model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def list_checkpoints(out_dir):
