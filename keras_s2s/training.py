@@ -76,16 +76,31 @@ class _EpochCheckpoints(keras.callbacks.Callback):
         self.patience = patience
         self.write = write
         self.failure = None
+        self._epoch = 0
+
+    def _fail(self, where, logs):
+        self.failure = (
+            f"the loss is not finite in {where} ({logs}); training stopped and keeps the "
+            "last good checkpoint. Lower --learning-rate or check the data."
+        )
+        self.model.stop_training = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        # Stop at the first bad batch rather than at the end of the epoch.
+        loss = float((logs or {}).get("loss", 0.0))
+        if not self.failure and not math.isfinite(loss):
+            self._fail(f"epoch {self._epoch + 1}, batch {batch + 1}", {"loss": loss})
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.failure:
+            return
         logs = {k: float(v) for k, v in (logs or {}).items()}
         monitored = logs.get("val_loss", logs.get("loss", math.nan))
         if not all(math.isfinite(v) for v in logs.values()) or not math.isfinite(monitored):
-            self.failure = (
-                f"the loss is not finite in epoch {epoch + 1} ({logs}); training stopped "
-                "and keeps the last good checkpoint. Lower --learning-rate or check the data."
-            )
-            self.model.stop_training = True
+            self._fail(f"epoch {epoch + 1}", logs)
             return
         state = self.state
         for key, value in logs.items():
