@@ -46,7 +46,7 @@ class KerasBackend(Backend):
         state, memory = self.inference.encode(source_ids)
         return {**state, **memory}
 
-    def _run_step(self, token_ids, state, memory):
+    def run_step(self, token_ids, state, memory):
         return self.inference.decode_step(token_ids, state, memory)
 
     def _run_greedy(self, source_ids):
@@ -77,7 +77,7 @@ class SavedModelBackend(Backend):
         outputs = self._encode(source_ids=tf.constant(source_ids))
         return {name: value.numpy() for name, value in outputs.items()}
 
-    def _run_step(self, token_ids, state, memory):
+    def run_step(self, token_ids, state, memory):
         inputs = {name: tf.constant(value)
                   for name, value in {"token_ids": token_ids, **state, **memory}.items()}
         outputs = {name: value.numpy() for name, value in self._step(**inputs).items()}

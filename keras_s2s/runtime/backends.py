@@ -50,7 +50,9 @@ class Backend:
 
     `encode`, `step` and `greedy_loop` check their arrays against the bundle's
     `StepContract` (a clear `ValueError` instead of a failure inside the runtime), then
-    call the subclass's `_run_encode`, `_run_step` and `_run_greedy`.
+    call the subclass's `_run_encode`, `run_step` and `_run_greedy`. `run_step` is the
+    step without the check, for loops whose arrays all come from `encode` and earlier
+    steps (the `Translator`'s): on a small model the check costs as much as the step.
 
     Args:
         contract: the model's `StepContract`.
@@ -72,7 +74,7 @@ class Backend:
 
     def step(self, token_ids, state, memory):
         """One decoder step -> `(logits, new_state, attention or None)`."""
-        return self._run_step(*self.contract.check_step_inputs(token_ids, state, memory))
+        return self.run_step(*self.contract.check_step_inputs(token_ids, state, memory))
 
     def greedy_loop(self, source_ids):
         """The whole greedy loop in one call -> `(tokens, lengths)`."""
@@ -148,7 +150,7 @@ class LiteRTBackend(Backend):
             for name in rows[0]
         }
 
-    def _run_step(self, token_ids, state, memory):
+    def run_step(self, token_ids, state, memory):
         return self._step_outputs(self._decoder_step(token_ids=token_ids, **state, **memory))
 
     def _run_greedy(self, source_ids):
@@ -200,7 +202,7 @@ class OnnxBackend(Backend):
     def _run_encode(self, source_ids):
         return self._run(self._encoder, {"source_ids": source_ids})
 
-    def _run_step(self, token_ids, state, memory):
+    def run_step(self, token_ids, state, memory):
         return self._step_outputs(
             self._run(self._decoder_step, {"token_ids": token_ids, **state, **memory}))
 

@@ -160,7 +160,8 @@ class Translator:
                     for row, n in zip(tokens, lengths)]
         options = {"start_id": START_ID, "end_id": END_ID, "max_length": max_length}
         state, memory = self.backend.encode(ids)
-        step = self.backend.step
+        # The arrays come from encode() and earlier steps: the step needs no checks.
+        step = self.backend.run_step
         if sample:
             found = decoding.sample(step, state, memory, temperature=temperature, top_k=top_k,
                                     seed=seed, **options)
