@@ -485,6 +485,35 @@ def test_every_assigned_code_point(lowercase):
         pytest.fail("\n".join(lines), pytrace=False)
 
 
+def test_the_characters_unknown_to_icu():
+    """`pytokenizer._UNKNOWN_TO_ICU` is what TensorFlow's ICU gives the Unknown script
+    (USCRIPT_UNKNOWN, 103) among the characters Python assigns (private use aside)."""
+    codes = [c for c in range(0x110000)
+             if unicodedata.category(chr(c)) not in ("Cn", "Cs", "Co")]
+    scripts = tf.strings.unicode_script(tf.constant(codes, tf.int32)).numpy()
+    unknown = {c for c, script in zip(codes, scripts) if script == 103}
+    assert unknown == pytokenizer._UNKNOWN_TO_ICU
+    assert len(unknown) == 838  # the characters Unicode 14.0 added
+
+
+SIGMA_CONTEXTS = ("A\u03a3{}A", "A{}\u03a3", "{}\u03a3", "A\u03a3{}", "\u03a3{}",
+                  "A{}\u03a3{}")
+
+
+def test_final_sigma_beside_every_assigned_character():
+    """A capital sigma lower-cases to `ς` or `σ` by its neighbours (Unicode's
+    Final_Sigma): with every assigned character beside it, both tokenizers agree."""
+    codes = [c for c in _code_points(assigned=True) if unicodedata.category(chr(c)) != "Co"]
+    texts = [context.format(chr(c), chr(c)) for c in codes for context in SIGMA_CONTEXTS]
+    found = []
+    for start in range(0, len(texts), 65536):
+        batch = tf.constant(texts[start:start + 65536])
+        found += [t.decode("utf-8") for t in tf_tokenizer.standardize(batch, True).numpy()]
+    mismatches = [(text, tf_text) for text, tf_text in zip(texts, found)
+                  if pytokenizer.standardize(text, True) != tf_text]
+    assert not mismatches, (len(mismatches), [_show(t) for t, _ in mismatches[:20]])
+
+
 @pytest.mark.slow
 def test_unassigned_code_points_informational():
     """Python 3.11 does not know characters assigned after Unicode 14.0 (category Cn),

@@ -40,20 +40,57 @@ CONTINUATION = "##"
 MAX_BYTES_PER_WORD = 100  # WordPiece: longer words become <unk> (tensorflow-text's default)
 
 
-# Characters of Unicode 14.0 that tf.strings.lower (ICU in TensorFlow 2.21) leaves as
-# they are, found by tests/test_tokenizer.py::test_every_assigned_code_point: Glagolitic
-# U+2C2F, Latin U+A7C0 U+A7D0 U+A7D6 U+A7D8 and the Vithkuqi capitals.
-_KEEP_CASE = frozenset(
-    [0x2C2F, 0xA7C0, 0xA7D0, 0xA7D6, 0xA7D8, 0x10594, 0x10595]
-    + list(range(0x10570, 0x1057B)) + list(range(0x1057C, 0x1058B))
-    + list(range(0x1058C, 0x10593))
+# The characters Unicode 14.0 added, which Python 3.11 knows and TensorFlow 2.21's ICU
+# (Unicode 13) does not: inclusive ranges, checked by
+# tests/test_tokenizer.py::test_the_characters_unknown_to_icu. To ICU they have no case
+# mapping and no case properties.
+_NEW_IN_UNICODE_14 = (
+    (0x061D, 0x061D), (0x0870, 0x088E), (0x0890, 0x0891), (0x0898, 0x089F),
+    (0x08B5, 0x08B5), (0x08C8, 0x08D2), (0x0C3C, 0x0C3C), (0x0C5D, 0x0C5D),
+    (0x0CDD, 0x0CDD), (0x170D, 0x170D), (0x1715, 0x1715), (0x171F, 0x171F),
+    (0x180F, 0x180F), (0x1AC1, 0x1ACE), (0x1B4C, 0x1B4C), (0x1B7D, 0x1B7E),
+    (0x1DFA, 0x1DFA), (0x20C0, 0x20C0), (0x2C2F, 0x2C2F), (0x2C5F, 0x2C5F),
+    (0x2E53, 0x2E5D), (0x9FFD, 0x9FFF), (0xA7C0, 0xA7C1), (0xA7D0, 0xA7D1),
+    (0xA7D3, 0xA7D3), (0xA7D5, 0xA7D9), (0xA7F2, 0xA7F4), (0xFBC2, 0xFBC2),
+    (0xFD40, 0xFD4F), (0xFDCF, 0xFDCF), (0xFDFE, 0xFDFF), (0x10570, 0x1057A),
+    (0x1057C, 0x1058A), (0x1058C, 0x10592), (0x10594, 0x10595), (0x10597, 0x105A1),
+    (0x105A3, 0x105B1), (0x105B3, 0x105B9), (0x105BB, 0x105BC), (0x10780, 0x10785),
+    (0x10787, 0x107B0), (0x107B2, 0x107BA), (0x10F70, 0x10F89), (0x11070, 0x11075),
+    (0x110C2, 0x110C2), (0x116B9, 0x116B9), (0x11740, 0x11746), (0x11AB0, 0x11ABF),
+    (0x12F90, 0x12FF2), (0x16A70, 0x16ABE), (0x16AC0, 0x16AC9), (0x1AFF0, 0x1AFF3),
+    (0x1AFF5, 0x1AFFB), (0x1AFFD, 0x1AFFE), (0x1B11F, 0x1B122), (0x1CF00, 0x1CF2D),
+    (0x1CF30, 0x1CF46), (0x1CF50, 0x1CFC3), (0x1D1E9, 0x1D1EA), (0x1DF00, 0x1DF1E),
+    (0x1E290, 0x1E2AE), (0x1E7E0, 0x1E7E6), (0x1E7E8, 0x1E7EB), (0x1E7ED, 0x1E7EE),
+    (0x1E7F0, 0x1E7FE), (0x1F6DD, 0x1F6DF), (0x1F7F0, 0x1F7F0), (0x1F979, 0x1F979),
+    (0x1F9CC, 0x1F9CC), (0x1FA7B, 0x1FA7C), (0x1FAA9, 0x1FAAC), (0x1FAB7, 0x1FABA),
+    (0x1FAC3, 0x1FAC5), (0x1FAD7, 0x1FAD9), (0x1FAE0, 0x1FAE7), (0x1FAF0, 0x1FAF6),
+    (0x2A6DE, 0x2A6DF), (0x2B735, 0x2B738),
 )
+_UNKNOWN_TO_ICU = frozenset(
+    c for first, last in _NEW_IN_UNICODE_14 for c in range(first, last + 1))
+_CAPITAL_SIGMA = "\u03a3"
+# Stand-ins with the case properties ICU gives (for the final-sigma rule): a space is
+# neither cased nor case-ignorable; "I" is cased like U+0130, the one character whose
+# lower case is two characters (so the masked text keeps its length); U+1734 HANUNOO
+# SIGN PAMUDPOD became a spacing mark in Unicode 14.0 but is a case-ignorable
+# nonspacing mark to ICU, like U+0300.
+_SIGMA_MASK = {**{c: " " for c in _UNKNOWN_TO_ICU}, 0x0130: "I", 0x1734: "\u0300"}
 
 
 def _lower(text):
-    if any(ord(c) in _KEEP_CASE for c in text):
-        return "".join(c if ord(c) in _KEEP_CASE else c.lower() for c in text)
-    return text.lower()
+    """`text.lower()` as ICU does it in TensorFlow: characters ICU does not know keep
+    their case, and a capital sigma, which becomes `ς` or `σ` by its neighbours, sees
+    them with the case properties ICU gives them."""
+    if not any(ord(c) in _SIGMA_MASK for c in text):
+        return text.lower()
+    if _CAPITAL_SIGMA in text:
+        masked = "".join(_SIGMA_MASK.get(ord(c), c) for c in text).lower()
+    else:
+        masked = text
+    return "".join(
+        c if ord(c) in _UNKNOWN_TO_ICU else sigma if c == _CAPITAL_SIGMA else c.lower()
+        for c, sigma in zip(text, masked)
+    )
 
 
 def check_level(level):
