@@ -14,6 +14,7 @@ os.environ["KERAS_BACKEND"] = "tensorflow"
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 # Tiny sizes: correctness does not need big models.
 VOCAB = 20
@@ -119,3 +120,10 @@ def s2s():
 def rng():
     """A fresh, seeded numpy generator per test."""
     return np.random.default_rng(1234)
+
+
+# Hypothesis (tests/test_fuzz.py): the same examples on every run, so CI is reproducible;
+# no deadline, since the first TensorFlow call of a test takes seconds.
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=100,
+                          print_blob=True)
+settings.load_profile("ci")

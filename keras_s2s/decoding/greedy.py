@@ -38,7 +38,9 @@ def sample(step_fn, state, memory, *, start_id, end_id, max_length, temperature=
     Args:
         temperature: divides the logits before sampling; below 1 sharpens, above 1
             flattens. Must be positive (use `greedy_search` for "temperature 0").
-        top_k: sample among the `top_k` most likely tokens only (0: all tokens).
+        top_k: sample among the `top_k` most likely tokens only (0: all tokens);
+            tokens tied with the `top_k`-th are kept too, so `top_k=1` is greedy search
+            only where the top logit is unique.
         seed: seed of the numpy random generator, for reproducible samples.
         Others: as `greedy_search`.
 
@@ -58,7 +60,9 @@ def sample(step_fn, state, memory, *, start_id, end_id, max_length, temperature=
         probs /= probs.sum(axis=-1, keepdims=True)
         cumulative = probs.cumsum(axis=-1)
         draws = rng.random((len(probs), 1)) * cumulative[:, -1:]
-        return np.minimum((cumulative < draws).sum(axis=-1), probs.shape[-1] - 1)
+        # The first token whose cumulative probability exceeds the draw: never one of
+        # probability 0, even for a draw of exactly 0.
+        return np.minimum((cumulative <= draws).sum(axis=-1), probs.shape[-1] - 1)
 
     return _decode_token_by_token(step_fn, state, memory, start_id, end_id, max_length, pick)
 
