@@ -369,3 +369,24 @@ def test_an_unreadable_file_is_named(tmp_path, name):
     assert result.returncode == 2, result.stderr[-2000:]
     assert name in result.stderr and "Permission denied" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# === Data files given to train and evaluate ===
+
+
+@pytest.mark.parametrize("content, match", [
+    (None, "does not exist"),
+    (b"", "holds no train pairs: the file is empty"),
+    (b"one\ttwo\nthree\n", "line 2: 1 tab-separated column"),
+    (b"a\tb\n\xff\xfe\tc\n", "is not valid UTF-8 \\(line 2"),
+])
+def test_bad_training_files_are_named(tmp_path, capsys, content, match):
+    path = tmp_path / "train.tsv"
+    if content is not None:
+        path.write_bytes(content)
+    code, out, err = run_cli(capsys, "train", "--train", str(path), "--dev", str(path),
+                             "--out", str(tmp_path / "run"), "--epochs", "1", "--quiet")
+    import re
+
+    assert code == 2 and re.search(match, err) and "train.tsv" in err, err
+    assert not (tmp_path / "run").exists()

@@ -6,13 +6,19 @@ from keras_s2s.data.corpora import read_parallel, read_tsv
 def file_split(description, split):
     """The pairs of one split (`train`, `dev` or `test`) of a file description, or `None`."""
     if description.get(split):
-        return read_tsv(description[split], description["source_column"],
-                        description["target_column"])
-    if description.get(f"{split}_source") or description.get(f"{split}_target"):
+        pairs = read_tsv(description[split], description["source_column"],
+                         description["target_column"])
+        where = description[split]
+    elif description.get(f"{split}_source") or description.get(f"{split}_target"):
         if not (description.get(f"{split}_source") and description.get(f"{split}_target")):
             raise ValueError(f"Give both --{split}-source and --{split}-target.")
-        return read_parallel(description[f"{split}_source"], description[f"{split}_target"])
-    return None
+        pairs = read_parallel(description[f"{split}_source"], description[f"{split}_target"])
+        where = description[f"{split}_source"]
+    else:
+        return None
+    if not pairs:
+        raise ValueError(f"{where} holds no {split} pairs: the file is empty.")
+    return pairs
 
 
 def recorded_split(description, split):
