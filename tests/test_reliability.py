@@ -390,3 +390,27 @@ def test_bad_training_files_are_named(tmp_path, capsys, content, match):
 
     assert code == 2 and re.search(match, err) and "train.tsv" in err, err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_translator_takes_any_object_with_encode_and_step():
+    """Backends of one's own (a counting or logging wrapper) need no `run_step`."""
+    from keras_s2s.runtime import Translator
+
+    inner = runtime.load(BUNDLE, backend="onnx")
+
+    class Wrapper:
+        def __init__(self):
+            self.steps = 0
+
+        def encode(self, source_ids):
+            return inner.backend.encode(source_ids)
+
+        def step(self, token_ids, state, memory):
+            self.steps += 1
+            return inner.backend.step(token_ids, state, memory)
+
+    wrapper = Wrapper()
+    translator = Translator(wrapper, inner.source_tokenizer, inner.target_tokenizer,
+                            inner.max_decode_length)
+    assert translator.translate([DATE, "12/25/99"]) == ["2026-11-23", "1999-12-25"]
+    assert wrapper.steps == 11  # ten characters and the end token

@@ -44,7 +44,8 @@ class Translator:
 
     Args:
         backend: an object with `encode`, `step` and `greedy_loop` (see
-            `keras_s2s.runtime.backends`): LiteRT, ONNX Runtime, SavedModel or Keras.
+            `keras_s2s.runtime.backends`): LiteRT, ONNX Runtime, SavedModel or Keras,
+            or one of your own.
         source_tokenizer, target_tokenizer: `PyTokenizer`s (identical to the
             tensorflow-text tokenizers the model was trained with).
         max_decode_length: the most tokens generated per source (end token included).
@@ -160,8 +161,9 @@ class Translator:
                     for row, n in zip(tokens, lengths)]
         options = {"start_id": START_ID, "end_id": END_ID, "max_length": max_length}
         state, memory = self.backend.encode(ids)
-        # The arrays come from encode() and earlier steps: the step needs no checks.
-        step = self.backend.run_step
+        # The arrays come from encode() and earlier steps, so a `Backend` runs the step
+        # without its contract check (`run_step`); any object with a `step` works too.
+        step = getattr(self.backend, "run_step", self.backend.step)
         if sample:
             found = decoding.sample(step, state, memory, temperature=temperature, top_k=top_k,
                                     seed=seed, **options)
