@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 
 from keras_s2s.data.recorded import file_split, recorded_split  # pure Python, no TensorFlow
 
@@ -422,22 +423,16 @@ def _warn(message):
 
 
 def _translate(args):
-    import warnings
-
     if args.nbest > args.beam:
         raise ValueError(f"--nbest {args.nbest} needs --beam {args.nbest} or more.")
     if args.sample and args.beam > 1:
         raise ValueError("--sample draws one translation per input: it takes no --beam.")
     texts = args.text or _read_stdin_lines()
     trained = _load_translator(args.model, args.backend)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        results = trained.decode(texts, beam_size=args.beam, length_penalty=args.length_penalty,
-                                 n_best=args.nbest, batch_size=args.batch_size,
-                                 max_length=args.max_length, sample=args.sample,
-                                 temperature=args.temperature, top_k=args.top_k, seed=args.seed)
-    for warning in caught:
-        _warn(warning.message)
+    results = trained.decode(texts, beam_size=args.beam, length_penalty=args.length_penalty,
+                             n_best=args.nbest, batch_size=args.batch_size,
+                             max_length=args.max_length, sample=args.sample,
+                             temperature=args.temperature, top_k=args.top_k, seed=args.seed)
     for index, hypotheses in enumerate(results):
         outputs = trained.detokenize([h.tokens for h in hypotheses])
         if args.nbest == 1:
@@ -651,12 +646,24 @@ def main(argv=None):
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from keras_s2s.errors import TrainingError  # without TensorFlow: tflite/onnx stay light
+    from keras_s2s.runtime.translator import SourceTruncatedWarning
 
+    show_warning = warnings.showwarning
+
+    def show_our_warnings_plainly(message, category, *rest, **options):
+        if issubclass(category, SourceTruncatedWarning):
+            _warn(message)
+        else:
+            show_warning(message, category, *rest, **options)
+
+    warnings.showwarning = show_our_warnings_plainly
     try:
         args.run(args)
     except (ValueError, OSError, ImportError, TrainingError) as e:
         print(f"keras-s2s {args.command}: error: {e}", file=sys.stderr)
         return 2
+    finally:
+        warnings.showwarning = show_warning
     return 0
 
 
