@@ -414,3 +414,38 @@ def test_a_translator_takes_any_object_with_encode_and_step():
                             inner.max_decode_length)
     assert translator.translate([DATE, "12/25/99"]) == ["2026-11-23", "1999-12-25"]
     assert wrapper.steps == 11  # ten characters and the end token
+
+
+# === Atomic writes ===
+
+
+def test_temporaries_of_dead_processes_are_removed_and_nothing_else(tmp_path):
+    from keras_s2s.utils import atomic
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    dead, alive = child.pid, os.getppid()
+    stale = [f".model.keras.tmp-{dead}-abcd_123.keras", f".bundle.tmp-{dead}-x1y2z3w4",
+             f".bundle.old-{dead}-aaaaaaaa"]
+    kept = [f".bundle.tmp-{alive}-abcdefgh", f".notes.tmp-{dead}-mine", "bundle",
+            f"bundle.tmp-{dead}-abcdefgh"]
+    for name in stale + kept:
+        (tmp_path / name).mkdir()
+    atomic.write_text(tmp_path / "note.txt", "hello")  # any write cleans its directory
+    assert sorted(os.listdir(tmp_path)) == sorted(kept + ["note.txt"])
+
+
+def test_replacing_a_directory_swaps_it_whole(tmp_path):
+    from keras_s2s.utils.atomic import atomic_directory
+
+    target = tmp_path / "bundle"
+    for version in ("old", "new"):
+        with atomic_directory(target) as tmp:
+            Path(tmp, "version").write_text(version)
+            Path(tmp, version).write_text("")
+    assert sorted(os.listdir(target)) == ["new", "version"]
+    assert os.listdir(tmp_path) == ["bundle"]  # no temporary or old copy left
+    with pytest.raises(RuntimeError), atomic_directory(target) as tmp:
+        Path(tmp, "version").write_text("failed")
+        raise RuntimeError("the writer failed half-way")
+    assert (target / "version").read_text() == "new" and os.listdir(tmp_path) == ["bundle"]

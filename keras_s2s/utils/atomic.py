@@ -19,8 +19,10 @@ import re
 import shutil
 import tempfile
 
-# `.<name>.tmp-<pid>-<random>` and `.<name>.old-<pid>-<random>`, as written below.
-_TEMPORARY = re.compile(r"^\..+\.(?:tmp|old)-(\d+)-")
+# `.<name>.tmp-<pid>-<random>[.suffix]` and `.<name>.old-<pid>-<random>`, as
+# `tempfile` names them below (8 random characters): specific enough never to take
+# someone else's file for one of ours.
+_TEMPORARY = re.compile(r"^\..+\.(?:tmp|old)-(\d+)-[a-z0-9_]{8}(?:\.[a-z]+)?$")
 
 
 def _umask():
