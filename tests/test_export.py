@@ -24,6 +24,7 @@ from keras_s2s import decoding, runtime
 from keras_s2s.export import (
     export_bundle,
     onnx_functions,
+    step_contract,
     tflite,
     tflite_functions,
     token_agreement,
@@ -109,10 +110,9 @@ class Converted:
         for role, (signature, function) in tflite_functions(graphs).items():
             self._write("tflite", role, tflite.convert(function, signature))
         # What the runtime backends read from a Bundle.
+        self.meta = bundle_meta(model, graphs)
         self.files = types.SimpleNamespace(
-            state_names=graphs.state_names, memory_names=graphs.memory_names,
-            file=lambda name, role: graph_paths(self.directory, name)[role],
-        )
+            meta=self.meta, file=lambda name, role: graph_paths(self.directory, name)[role])
         self.backends = {"keras": self.keras, "tflite": LiteRTBackend(self.files)}
         if with_onnx:
             for role, (function, specs) in onnx_functions(graphs).items():
@@ -122,6 +122,14 @@ class Converted:
     def _write(self, format_name, role, content):
         with open(graph_paths(self.directory, format_name)[role], "wb") as f:
             f.write(content)
+
+
+def bundle_meta(model, graphs):
+    """The part of `bundle.json` the runtime backends read: vocabulary sizes and the
+    step contract."""
+    return {"model": {"source_vocab_size": model.source_vocab_size,
+                      "target_vocab_size": model.target_vocab_size},
+            "step_contract": step_contract(graphs)}
 
 
 def source_batches():
@@ -289,8 +297,7 @@ from keras_s2s.runtime.bundle import FORMAT_FILES
 directory, runs = sys.argv[1], int(sys.argv[2])
 job = json.load(open(os.path.join(directory, "job.json")))
 files = types.SimpleNamespace(
-    state_names=job["state_names"], memory_names=job["memory_names"],
-    file=lambda name, role: os.path.join(directory, FORMAT_FILES[name][role]))
+    meta=job["meta"], file=lambda name, role: os.path.join(directory, FORMAT_FILES[name][role]))
 sources = [np.array(s, np.int32) for s in job["sources"]]
 wrong = 0
 for _ in range(runs):
@@ -310,8 +317,7 @@ def test_tflite_whole_loop_does_not_depend_on_earlier_calls(tmp_path):
     converted = Converted(WHOLE_LOOP_VICTIM, tmp_path, with_onnx=False)
     expected = [[a.tolist() for a in converted.keras.greedy_loop(s)] for s in source_batches()]
     job = {"sources": [s.tolist() for s in source_batches()], "expected": expected,
-           "state_names": converted.files.state_names,
-           "memory_names": converted.files.memory_names}
+           "meta": converted.meta}
     with open(tmp_path / "job.json", "w", encoding="utf-8") as f:
         json.dump(job, f)
     result = subprocess.run(

@@ -144,7 +144,9 @@ def _write_onnx(graphs, directory):
     return {"opset": onnx_export.OPSET}
 
 
-def _step_contract(graphs):
+def step_contract(graphs):
+    """The `step_contract` of `bundle.json`: names, shapes and dtypes of the graphs'
+    inputs and outputs (read back by `keras_s2s.runtime.contract.StepContract`)."""
     def spec(shape, dtype):
         return {"shape": ["batch"] + [("src_len" if d is None else d) for d in shape], "dtype": dtype}
 
@@ -281,7 +283,7 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
                 side: {**meta["tokenizer"][side], "vocab": vocab}
                 for side, vocab in (("source", SOURCE_VOCAB_FILE), ("target", TARGET_VOCAB_FILE))
             },
-            "step_contract": _step_contract(graphs),
+            "step_contract": step_contract(graphs),
             "formats": format_meta,
             "data": meta.get("data"),
             "files": files,
