@@ -1,13 +1,11 @@
 """Fuzzing the runtime: seeded junk text through every backend of a bundle.
 
-Generates `--inputs` seeded random strings: empty, whitespace only (spaces of every
-width, tabs, zero-width characters), random assigned Unicode (Unicode 14.0, no
-surrogates) of 0-300 characters, NUL and other control characters, plausible dates with
-junk around them, plain dates, and a few very long strings (10k-1M characters, one per
-2500 inputs). Each backend translates them greedily, step by step (the Python loop over
-`decoder_step`) and with the whole-loop graph (`whole_loop=True`), in chunks of
-`--chunk` inputs; a chunk that raises is translated again one input at a time, to name
-the inputs that fail.
+Generates `--inputs` seeded junk strings with `keras_s2s.fuzz.junk_texts` (empty,
+whitespace only, random Unicode, NUL and control characters, dates with junk around
+them, plain dates, and strings of 10k-1M characters, one per 2500 inputs). Each backend
+translates them greedily, step by step (the Python loop over `decoder_step`) and with
+the whole-loop graph (`whole_loop=True`), in chunks of `--chunk` inputs; a chunk that
+raises is translated again one input at a time, to name the inputs that fail.
 
 Recorded per backend and mode: inputs that raised (the first few with their input),
 outputs that are not a `str`, blank inputs (no source token) whose output is not empty,
@@ -24,88 +22,18 @@ import argparse
 import collections
 import os
 import platform
-import random
 import time
-import unicodedata
 import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_s2s import runtime  # noqa: E402
-from keras_s2s.tasks.dates import DateTask  # noqa: E402
+from keras_s2s.fuzz import junk_texts  # noqa: E402
 from keras_s2s.utils.atomic import write_json, write_text  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 MODES = {"step": False, "whole_loop": True}
 KEPT_ERRORS = 5  # failing inputs recorded per backend and mode
-# Characters a text can consist of and still have no token: spaces, separators, format.
-BLANK_CHARS = (" \t\n\r\x0b\x0c\u00a0\u2000\u2003\u2009\u200a\u202f\u3000\u2028\u2029"
-               "\u200b\u200c\u200d\ufeff\u00ad")
-CONTROL_CHARS = "".join(map(chr, range(32))) + "\x7f\x85"
-# Kinds of inputs and their shares, besides the very long ones (one per 2500 inputs).
-KINDS = {"empty": 3, "blank": 10, "unicode": 35, "control": 12, "date_with_junk": 30, "date": 10}
-
-
-class Junk:
-    """Seeded generator of the fuzz inputs."""
-
-    def __init__(self, seed):
-        self.rng = random.Random(seed)
-        self.dates = DateTask()
-        assigned = [c for c in range(0x110000)
-                    if unicodedata.category(chr(c)) not in ("Cn", "Cs")]
-        # Half of the random characters from the BMP: otherwise the CJK extensions and
-        # the private use planes, most of the assigned code points, would be most of them.
-        self.code_points = [[c for c in assigned if c < 0x10000], assigned]
-
-    def unicode(self, length):
-        rng = self.rng
-        return "".join(chr(rng.choice(self.code_points[rng.random() < 0.5]))
-                       for _ in range(length))
-
-    def date(self):
-        return self.dates.render(self.dates.sample_date(self.rng), self.rng)
-
-    def make(self, kind):
-        rng = self.rng
-        if kind == "empty":
-            return ""
-        if kind == "blank":
-            return "".join(rng.choice(BLANK_CHARS) for _ in range(rng.randint(1, 20)))
-        if kind == "unicode":
-            return self.unicode(rng.randint(0, 300))
-        if kind == "control":
-            pool = CONTROL_CHARS + "abc123/.-, "
-            return "".join(rng.choice(pool) for _ in range(rng.randint(1, 60)))
-        if kind == "date_with_junk":
-            junk = [self.unicode(rng.randint(0, 8)), rng.choice(CONTROL_CHARS) * rng.randint(0, 3),
-                    rng.choice(BLANK_CHARS) * rng.randint(0, 3)]
-            rng.shuffle(junk)
-            return junk[0] + self.date() + junk[1] + junk[2]
-        if kind == "date":
-            return self.date()
-        if kind == "long":
-            length = int(10 ** rng.uniform(4, 6))  # 10k to 1M characters
-            parts, size = [], 0
-            while size < length:  # dates and random Unicode, alternating at random
-                if rng.random() < 0.5:
-                    part = self.date() + " "
-                else:
-                    part = self.unicode(rng.randint(1, 500))
-                parts.append(part)
-                size += len(part)
-            return "".join(parts)[:length]
-        raise ValueError(kind)
-
-    def inputs(self, count):
-        """`count` inputs in a shuffled order, and the kind of each."""
-        long_count = max(1, count // 2500)
-        kinds = ["long"] * long_count + self.rng.choices(
-            list(KINDS), weights=list(KINDS.values()), k=count - long_count)
-        self.rng.shuffle(kinds)
-        return [self.make(kind) for kind in kinds], kinds
-
-
 def _translate(translator, texts, whole_loop, batch_size):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # over-long sources are cut with a warning
@@ -151,7 +79,7 @@ def main():
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
 
     started = time.perf_counter()
-    texts, kinds = Junk(args.seed).inputs(args.inputs)
+    texts, kinds = junk_texts(args.inputs, args.seed)
     generation = time.perf_counter() - started
     print(f"{len(texts)} inputs generated in {generation:.1f} s "
           f"(longest {max(map(len, texts))} characters)")

@@ -16,7 +16,6 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import functools
-import random
 import string
 import unicodedata
 import warnings
@@ -35,6 +34,7 @@ from keras_s2s.decoding import (
     log_softmax,
     sample,
 )
+from keras_s2s.fuzz import junk_texts
 from keras_s2s.text.pytokenizer import PyTokenizer
 from keras_s2s.text.vocabulary import UNK_ID, Vocabulary
 
@@ -398,43 +398,6 @@ def test_sampling_the_top_1_is_greedy_search_without_ties(problem, seed, tempera
 
 BUNDLE = ROOT / "export" / "dates_bahdanau"
 RUNTIME_BACKENDS = ("tflite", "onnx")
-BLANKS = ["", " ", "\t\n", "\x00", "\u200b\ufeff", " \u3000\u00a0 ", "\r\n\x0b\x0c\x1c"]
-
-
-@functools.cache
-def _assigned_code_points():
-    return [c for c in range(0x110000) if unicodedata.category(chr(c)) not in ("Cn", "Cs")]
-
-
-def junk_texts(count=200, seed=0):
-    """Seeded junk for a translator: blanks, control characters and NUL, random
-    assigned Unicode, plausible dates with junk around them, and one long text."""
-    from keras_s2s.tasks.dates import DateTask
-
-    rng, task = random.Random(seed), DateTask()
-    everywhere = _assigned_code_points()
-    bmp = [c for c in everywhere if c < 0x10000]
-
-    def unicode_text(length):
-        # Half from the BMP: most assigned code points are CJK or private use.
-        return "".join(chr(rng.choice(bmp if rng.random() < 0.5 else everywhere))
-                       for _ in range(length))
-
-    texts = list(BLANKS) + [unicode_text(3000)]
-    while len(texts) < count:
-        kind = rng.randrange(4)
-        if kind == 0:
-            texts.append(unicode_text(rng.randint(0, 120)))
-        elif kind == 1:
-            controls = "\x00\x01\x1f\x7f\t\n ab1/"
-            texts.append("".join(rng.choice(controls) for _ in range(rng.randint(1, 30))))
-        elif kind == 2:
-            date = task.render(task.sample_date(rng), rng)
-            texts.append(unicode_text(rng.randint(0, 5)) + date + unicode_text(rng.randint(0, 5)))
-        else:
-            texts.append(task.render(task.sample_date(rng), rng))
-    rng.shuffle(texts)
-    return texts
 
 
 @functools.cache
@@ -446,7 +409,7 @@ def _translator(backend):
 
 @functools.cache
 def _translations(backend, whole_loop):
-    texts = junk_texts()
+    texts, _ = junk_texts(200, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # over-long sources are cut, with a warning
         return texts, _translator(backend).translate(texts, batch_size=32, whole_loop=whole_loop)
@@ -459,7 +422,7 @@ def test_the_runtime_translates_junk(backend, whole_loop):
     assert len(outputs) == len(texts) and all(isinstance(out, str) for out in outputs)
     tokenizer = _translator(backend).source_tokenizer
     blank = [text for text in texts if not tokenizer.tokenize(text)]
-    assert len(blank) >= len(BLANKS)
+    assert len(blank) >= 10  # the sample has its share of empty and blank strings
     for text, out in zip(texts, outputs):
         if text in blank:
             assert out == "", ascii(text)
