@@ -8,7 +8,6 @@ directory appears, i.e. in the middle of writing it. Then it checks what is on d
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -32,7 +31,6 @@ TRAIN = CLI + [
     "--test-size", "30", "--units", "8", "--embedding-dim", "8", "--epochs", str(EPOCHS),
     "--seed", "5", "--quiet", "--no-tensorboard",
 ]
-TEMPORARY = re.compile(r"^\..+\.(tmp|old)-\d+-")
 # What a model directory may hold under its real names (temporaries are hidden).
 MODEL_DIR_FILES = {"s2s.json", "source_vocab.txt", "target_vocab.txt", "model.keras",
                    "history.json", CHECKPOINTS}
@@ -65,21 +63,23 @@ def after(seconds):
     return lambda: time.monotonic() >= deadline
 
 
+def _entries(path):
+    """`os.listdir`, or nothing for what is not (or no longer) a directory."""
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
 def temporary_appears(directory):
     """True once `directory` holds a temporary directory with something in it."""
-    def moment():
-        try:
-            names = os.listdir(directory)
-        except OSError:
-            return False
-        return any(TEMPORARY.match(n) and os.listdir(os.path.join(directory, n)) for n in names
-                   if os.path.isdir(os.path.join(directory, n)))
-    return moment
+    return lambda: any(name.startswith(".") and _entries(os.path.join(directory, name))
+                       for name in _entries(directory))
 
 
 def temporaries(directory):
-    return sorted(n for n in os.listdir(directory) if TEMPORARY.match(n)) \
-        if os.path.isdir(directory) else []
+    """Hidden entries of `directory`: temporaries (keras_s2s writes nothing else hidden)."""
+    return sorted(name for name in _entries(directory) if name.startswith("."))
 
 
 def weights(path):
@@ -100,7 +100,7 @@ def check_readable(out):
         assert state["epoch"] == epoch and len(state["history"]["loss"]) == epoch
         assert len(weights(Path(path, "model.keras"))) > 0
     # A checkpoint directory under its real name is always complete.
-    for name in os.listdir(out / CHECKPOINTS) if (out / CHECKPOINTS).exists() else []:
+    for name in _entries(out / CHECKPOINTS):
         if not name.startswith("."):
             assert (out / CHECKPOINTS / name / STATE_FILE).exists(), name
     if (out / "model.keras").exists():
@@ -154,7 +154,7 @@ def test_train_killed_then_resumed_ends_like_an_uninterrupted_run(tmp_path, refe
         assert temporaries(out / CHECKPOINTS), "not killed inside a checkpoint write"
     complete = check_readable(out)
     print(f"{kind} {when}: killed={killed}, complete checkpoints {complete}, temporaries "
-          f"{temporaries(out / CHECKPOINTS) if (out / CHECKPOINTS).exists() else []}")
+          f"{temporaries(out / CHECKPOINTS)}")
     resume_and_compare(out, reference_dir)
 
 
