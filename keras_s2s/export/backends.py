@@ -8,7 +8,7 @@ and ONNX Runtime.
 import tensorflow as tf
 
 from keras_s2s.export.graphs import ExportGraphs
-from keras_s2s.runtime.backends import Backend
+from keras_s2s.runtime.backends import Backend, BundleBackend
 from keras_s2s.runtime.contract import StepContract
 
 
@@ -57,7 +57,7 @@ class KerasBackend(Backend):
         return outputs["tokens"].numpy(), outputs["lengths"].numpy()
 
 
-class SavedModelBackend(Backend):
+class SavedModelBackend(BundleBackend):
     """The bundle's SavedModel, through its `encode`, `decode_step` and `greedy`
     signatures (loaded with `tf.saved_model.load`)."""
 
@@ -66,8 +66,7 @@ class SavedModelBackend(Backend):
     def __init__(self, bundle):
         import tensorflow_text  # noqa: F401  (registers the ops `translate` uses)
 
-        super().__init__(StepContract.from_bundle_meta(bundle.meta))
-        self.bundle = bundle
+        super().__init__(bundle)
         self.loaded = tf.saved_model.load(bundle.file("savedmodel", "model"))
         self._encode = self.loaded.signatures["encode"]
         self._step = self.loaded.signatures["decode_step"]

@@ -48,4 +48,5 @@ def load(path, backend="tflite", verify=True, **options):
     )
 
 
-__all__ = ["BACKENDS", "FORMAT_VERSION", "Bundle", "BundleError", "SourceTruncatedWarning", "Translator", "backend_class", "load"]
+__all__ = ["BACKENDS", "FORMAT_VERSION", "Bundle", "BundleError", "SourceTruncatedWarning",
+           "Translator", "backend_class", "load"]

@@ -86,6 +86,14 @@ class Backend:
         return outputs["logits"], new_state, outputs.get("attention")
 
 
+class BundleBackend(Backend):
+    """A backend that runs a bundle's graphs: its contract is the one in `bundle.json`."""
+
+    def __init__(self, bundle):
+        super().__init__(StepContract.from_bundle_meta(bundle.meta))
+        self.bundle = bundle
+
+
 def _load_error(path, runtime, error):
     from keras_s2s.runtime.bundle import BundleError
 
@@ -95,7 +103,7 @@ def _load_error(path, runtime, error):
     )
 
 
-class LiteRTBackend(Backend):
+class LiteRTBackend(BundleBackend):
     """TFLite files of a bundle on the LiteRT interpreter (`ai_edge_litert`).
 
     The encoder and the whole-loop graph were converted for batch 1 (the encoder's RNN
@@ -110,8 +118,7 @@ class LiteRTBackend(Backend):
     name = "tflite"
 
     def __init__(self, bundle, num_threads=None):
-        super().__init__(StepContract.from_bundle_meta(bundle.meta))
-        self.bundle = bundle
+        super().__init__(bundle)
         self._litert = _import("ai_edge_litert.interpreter", "ai-edge-litert")
         self._num_threads = num_threads
         # XNNPACK (LiteRT's default CPU delegate) sometimes decodes a graph with a WHILE
@@ -160,7 +167,7 @@ class LiteRTBackend(Backend):
                 np.concatenate([r["lengths"] for r in results]))
 
 
-class OnnxBackend(Backend):
+class OnnxBackend(BundleBackend):
     """ONNX files of a bundle on ONNX Runtime (dynamic batch throughout).
 
     Args:
@@ -172,8 +179,7 @@ class OnnxBackend(Backend):
     name = "onnx"
 
     def __init__(self, bundle, num_threads=None, providers=("CPUExecutionProvider",)):
-        super().__init__(StepContract.from_bundle_meta(bundle.meta))
-        self.bundle = bundle
+        super().__init__(bundle)
         self._ort = _import("onnxruntime", "onnxruntime")
         self._options = self._ort.SessionOptions()
         if num_threads:
