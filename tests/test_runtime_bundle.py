@@ -47,7 +47,7 @@ def bundle(model_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def onnx_bundle(model_dir, tmp_path_factory):
-    """The tiny model's bundle with the ONNX export only (and the Keras model)."""
+    """The tiny model's bundle with the ONNX export only."""
     out = str(tmp_path_factory.mktemp("onnx_bundle") / "bundle")
     export_bundle(model_dir, out, formats=["onnx"], check_size=0, log=quiet)
     return out
@@ -114,24 +114,37 @@ def test_every_file_but_bundle_json_has_a_checksum(bundle):
     assert set(read_meta(bundle)["files"]) == set(list_files(bundle)) - {BUNDLE_FILE}
 
 
-@pytest.mark.parametrize("name", [
-    "decoder_step.onnx", "encoder.tflite", "translate.tflite", "source_vocab.txt",
-    "target_vocab.txt", "model.keras", "saved_model/saved_model.pb", VARIABLES,
-])
+# Each file with a backend that reads it.
+USED_BY = {"decoder_step.onnx": "onnx", "encoder.tflite": "tflite", "translate.tflite": "tflite",
+           "source_vocab.txt": "onnx", "target_vocab.txt": "tflite", "model.keras": "keras",
+           "saved_model/saved_model.pb": "savedmodel", VARIABLES: "savedmodel"}
+
+
+@pytest.mark.parametrize("name", sorted(USED_BY))
 def test_a_changed_byte_is_refused_naming_the_file(name, bundle_copy):
     assert name in read_meta(bundle_copy)["files"]
     Bundle(bundle_copy)  # intact
     flip_a_byte(bundle_copy / name)
     with pytest.raises(BundleError, match=rf"{name}.*does not match its sha256"):
-        runtime.load(bundle_copy, backend="onnx")
+        runtime.load(bundle_copy, backend=USED_BY[name])
+    with pytest.raises(BundleError, match=rf"{name}.*does not match its sha256"):
+        Bundle(bundle_copy)  # every format present is verified
     Bundle(bundle_copy, verify=False)  # only the verification refuses it
 
 
-@pytest.mark.parametrize("name", ["translate.tflite", "target_vocab.txt", VARIABLES])
-def test_a_missing_file_is_refused_naming_it(name, bundle_copy):
+@pytest.mark.parametrize("name", ["translate.onnx", "model.keras", VARIABLES])
+def test_a_damaged_file_of_another_format_is_not_read(name, bundle_copy):
+    flip_a_byte(bundle_copy / name)
+    assert runtime.load(bundle_copy, backend="tflite").translate(TEXTS[:1])
+
+
+@pytest.mark.parametrize("name,backend", [
+    ("encoder.tflite", "tflite"), ("decoder_step.onnx", "onnx"), ("target_vocab.txt", "onnx"),
+    ("source_vocab.txt", "tflite"), (VARIABLES, "savedmodel"), ("model.keras", "keras")])
+def test_a_missing_file_is_refused_naming_it(name, backend, bundle_copy):
     os.remove(bundle_copy / name)
-    with pytest.raises(BundleError, match=rf"incomplete: {name} is missing"):
-        runtime.load(bundle_copy, backend="onnx")
+    with pytest.raises(BundleError, match=rf"incomplete.*: {name} is missing"):
+        runtime.load(bundle_copy, backend=backend)
 
 
 def test_a_newer_format_version_asks_to_upgrade(bundle_copy):
@@ -177,9 +190,9 @@ def test_json_that_is_not_a_bundle_description_is_refused(content, bundle_copy):
         runtime.load(bundle_copy, backend="onnx")
 
 
-@pytest.mark.parametrize("backend", ["tflite", "savedmodel"])
+@pytest.mark.parametrize("backend", ["tflite", "savedmodel", "keras"])
 def test_a_format_the_bundle_lacks_is_named(backend, onnx_bundle):
-    assert sorted(Bundle(onnx_bundle).formats) == ["keras", "onnx"]
+    assert Bundle(onnx_bundle).formats == ["onnx"]
     with pytest.raises(BundleError, match=rf"has no {backend} export.*--formats {backend}"):
         runtime.load(onnx_bundle, backend=backend)
     runtime.load(onnx_bundle, backend="onnx").translate(TEXTS[:1])
@@ -263,3 +276,59 @@ def test_length_sorted_batches_return_results_in_input_order(bundle):
     assert [len(hypotheses) for hypotheses in decoded] == [2] * len(texts)
     assert translator.detokenize([h[0].tokens for h in decoded]) == \
         [translator.translate([text], beam_size=2)[0] for text in texts]
+
+
+# === Bundles cut down for a device, and exports of some formats ===
+
+
+def cut_down(bundle, tmp_path, keep):
+    """A copy of `bundle` holding bundle.json, the vocabularies and the files `keep`."""
+    out = tmp_path / "device"
+    out.mkdir()
+    for name in [BUNDLE_FILE, "source_vocab.txt", "target_vocab.txt", *keep]:
+        shutil.copy(Path(bundle) / name, out / name)
+    return out
+
+
+@pytest.mark.parametrize("backend", ["tflite", "onnx"])
+def test_a_bundle_with_one_formats_files_runs_on_that_backend(backend, bundle, tmp_path):
+    files = [f"{role}.{backend}" for role in ("encoder", "decoder_step", "translate")]
+    device = cut_down(bundle, tmp_path, files)
+    full = runtime.load(bundle, backend=backend)
+    translator = runtime.load(device, backend=backend)
+    for options in ({}, {"whole_loop": True}, {"beam_size": 3}):
+        assert translator.translate(TEXTS, **options) == full.translate(TEXTS, **options)
+    assert Bundle(device).available_formats == [backend]
+    other = "onnx" if backend == "tflite" else "tflite"
+    with pytest.raises(BundleError, match=rf"incomplete for {other}: decoder_step\.{other} is "
+                                          rf"missing\. It can run on {backend}\."):
+        runtime.load(device, backend=other)
+
+
+def test_without_the_whole_loop_graph_step_decoding_still_runs(bundle, tmp_path):
+    device = cut_down(bundle, tmp_path, ["encoder.tflite", "decoder_step.tflite"])
+    translator = runtime.load(device, backend="tflite")
+    assert translator.translate(TEXTS) == runtime.load(bundle, backend="tflite").translate(TEXTS)
+    with pytest.raises(BundleError, match=r"no translate\.tflite.*leave out --whole-loop"):
+        translator.translate(TEXTS, whole_loop=True)
+
+
+def test_a_cut_down_bundle_is_still_verified(bundle, tmp_path):
+    device = cut_down(bundle, tmp_path, ["encoder.onnx", "decoder_step.onnx", "translate.onnx"])
+    flip_a_byte(device / "translate.onnx")  # optional, but present: checked
+    with pytest.raises(BundleError, match="translate.onnx.*does not match its sha256"):
+        runtime.load(device, backend="onnx")
+
+
+def test_export_writes_only_the_formats_asked_for(model_dir, tmp_path):
+    out = tmp_path / "tflite_only"
+    report = export_bundle(model_dir, str(out), formats=["tflite"], check_size=5, log=quiet)
+    written = list_files(out)
+    assert written == sorted([BUNDLE_FILE, "decoder_step.tflite", "encoder.tflite",
+                              "source_vocab.txt", "target_vocab.txt", "translate.tflite"])
+    meta = read_meta(out)
+    assert list(meta["formats"]) == ["tflite"]
+    assert sorted(meta["files"]) == [name for name in written if name != BUNDLE_FILE]
+    assert sorted(report["sizes"]) == written
+    # Still checked against the Keras model (in memory: no model.keras in the bundle).
+    assert report["checks"]["tflite/step"]["token_agreement"] == 1.0

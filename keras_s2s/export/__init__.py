@@ -165,12 +165,11 @@ def step_contract(graphs):
                                "lengths": {"shape": ["batch"], "dtype": "int32"}}}
 
 
-def _check(directory, formats, sources, log):
-    """Decodes `sources` on every exported backend and compares with Keras."""
+def _check(directory, formats, sources, reference, log):
+    """Decodes `sources` on every exported backend and compares with `reference`,
+    the Keras model's tokens."""
     from keras_s2s import runtime
 
-    keras_translator = runtime.load(directory, backend="keras", verify=False)
-    reference = [h[0].tokens for h in keras_translator.decode(sources)]
     checks = {}
     for backend in formats:
         translator = runtime.load(directory, backend=backend, verify=False)
@@ -248,16 +247,18 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
 
     format_meta = {}
     with atomic_directory(out) as tmp, _quiet_tensorflow_warnings():
-        # The architecture and weights without the optimizer state (a third of the size).
-        inference_copy = type(trained.model).from_config(trained.model.get_config())
-        inference_copy.set_weights(trained.model.get_weights())
-        inference_copy.save(os.path.join(tmp, MODEL_FILE))
         trained.source_vocab.save(os.path.join(tmp, SOURCE_VOCAB_FILE))
         trained.target_vocab.save(os.path.join(tmp, TARGET_VOCAB_FILE))
         for name in formats:
             log(f"Exporting {name} ...")
             extra = {}
-            if name == "savedmodel":
+            if name == "keras":
+                # The architecture and weights without the optimizer state (a third of
+                # the size).
+                inference_copy = type(trained.model).from_config(trained.model.get_config())
+                inference_copy.set_weights(trained.model.get_weights())
+                inference_copy.save(os.path.join(tmp, MODEL_FILE))
+            elif name == "savedmodel":
                 from keras_s2s.export import savedmodel
 
                 savedmodel.save(graphs, trained.source_vocab, trained.target_vocab,
@@ -268,8 +269,6 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
             elif name == "onnx":
                 extra = _write_onnx(graphs, tmp)
             format_meta[name] = {"files": FORMAT_FILES[name], **extra}
-        if "keras" not in format_meta:  # the model file is always there (the reference)
-            format_meta["keras"] = {"files": FORMAT_FILES["keras"]}
         files = {name: sha256(os.path.join(tmp, name)) for name in list_files(tmp)}
         bundle = {
             "format": FORMAT,
@@ -293,7 +292,8 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
         sources = _sample_sources(meta, "test", check_size) if check_size else None
         if sources:
             log(f"Checking the exports on {len(sources)} held-out sources ...")
-            checks = _check(tmp, [f for f in formats if f != "keras"], sources, log)
+            reference = [h[0].tokens for h in trained.decode(sources)]
+            checks = _check(tmp, [f for f in formats if f != "keras"], sources, reference, log)
             step = checks.get("tflite/step", {}).get("token_agreement", 1.0)
             if quantize == "int8" and step < min_agreement:
                 log(f"The int8 decoder_step agrees on {step:.4f} of the tokens (below "
@@ -305,11 +305,11 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
                 step_file = FORMAT_FILES["tflite"]["decoder_step"]
                 bundle["files"][step_file] = sha256(os.path.join(tmp, step_file))
                 write_json(os.path.join(tmp, BUNDLE_FILE), bundle)
-                checks.update(_check(tmp, ["tflite"], sources, log))
+                checks.update(_check(tmp, ["tflite"], sources, reference, log))
         elif check_size:
             log("No held-out data recorded with the model: exports not checked.")
         bundle["checks"] = checks
         write_json(os.path.join(tmp, BUNDLE_FILE), bundle)
-    sizes = {name: os.path.getsize(os.path.join(out, name)) for name in files}
+    sizes = {name: os.path.getsize(os.path.join(out, name)) for name in [*files, BUNDLE_FILE]}
     return {"bundle": os.path.abspath(out), "sizes": sizes, "checks": checks,
             "quantization": quantize, "seconds": round(time.perf_counter() - started, 1)}

@@ -34,13 +34,14 @@ def load(path, backend="tflite", verify=True, **options):
     """A `Translator` for the bundle at `path`, running on `backend`.
 
     Args:
-        path: a bundle directory written by `keras-s2s export`.
+        path: a bundle directory written by `keras-s2s export`; a copy holding only
+            `bundle.json`, the vocabularies and the backend's own files will do.
         backend: `"tflite"`, `"onnx"`, `"savedmodel"` or `"keras"`.
-        verify: check the sha256 of every file first.
+        verify: check the sha256 of the files the backend uses first.
         **options: backend options (`num_threads` for tflite and onnx).
     """
     cls = backend_class(backend)
-    bundle = Bundle(path, verify=verify)
+    bundle = Bundle(path, verify=verify, formats=[backend])
     return Translator(
         cls(bundle, **options), bundle.source_tokenizer(), bundle.target_tokenizer(),
         bundle.max_decode_length, meta=bundle.meta,

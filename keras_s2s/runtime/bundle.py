@@ -1,6 +1,7 @@
 """The bundle directory `keras-s2s export` writes, read and verified without TensorFlow.
 
-A bundle holds one trained model in every format (see `export/README.md`):
+A bundle holds one trained model in the formats asked for at export (all by default;
+see `export/README.md`):
 
     bundle.json            what the bundle is: format version, architecture, special
                            token ids, limits, tokenizer settings, the step contract, and
@@ -15,6 +16,10 @@ A bundle holds one trained model in every format (see `export/README.md`):
     encoder.onnx           ONNX: the same three graphs, dynamic batch
     decoder_step.onnx
     translate.onnx
+
+A bundle may be cut down for a device: a backend needs `bundle.json`, the vocabularies
+and its own files (`REQUIRED_ROLES`; the whole-loop graph `translate` only for
+whole-loop decoding), and only those are verified when it loads.
 """
 
 import hashlib
@@ -39,6 +44,10 @@ FORMAT_FILES = {
              "translate": "translate.onnx"},
 }
 FORMATS = tuple(FORMAT_FILES)
+# What a backend cannot load without; a format's other files (the whole-loop graph)
+# are needed only by the calls that use them.
+REQUIRED_ROLES = {"keras": ("model",), "savedmodel": ("model",),
+                  "tflite": ("encoder", "decoder_step"), "onnx": ("encoder", "decoder_step")}
 
 
 class BundleError(ValueError):
@@ -68,21 +77,26 @@ class Bundle:
 
     Args:
         path: the bundle directory.
-        verify: check the sha256 of every file listed in `bundle.json` (on by default;
-            a mismatch means a damaged or edited bundle).
+        verify: check the sha256 of the files in use (on by default; a mismatch means
+            a damaged or edited bundle).
+        formats: the formats to verify: their files and the vocabularies. Default: every
+            format whose files are present (`available_formats`). A format's required
+            files (`REQUIRED_ROLES`) must be there; its other files are checked if
+            present, and files of other formats are not read at all.
 
     Example:
-    >>> bundle = Bundle("export/dates")
-    >>> bundle.formats, bundle.max_decode_length
-    (['keras', 'savedmodel', 'tflite', 'onnx'], 20)
-    >>> bundle.source_tokenizer().tokenize("23.11.2026")
+    >>> bundle = Bundle("export/dates_bahdanau", formats=["tflite"])
+    >>> bundle.max_decode_length
+    20
+    >>> bundle.source_tokenizer().tokenize("23.11.2026")[:3]
+    [11, 12, 8]
     """
 
-    def __init__(self, path, verify=True):
+    def __init__(self, path, verify=True, formats=None):
         self.path = os.path.abspath(path)
         self.meta = self._read_meta()
         if verify:
-            self.verify()
+            self.verify(formats)
 
     def _read_meta(self):
         if not os.path.isdir(self.path):
@@ -113,21 +127,60 @@ class Bundle:
             )
         return meta
 
-    def verify(self):
-        """Checks every listed file exists and has the recorded sha256."""
-        for name, digest in sorted(self.meta["files"].items()):
-            path = os.path.join(self.path, name)
-            if not os.path.isfile(path):
-                raise BundleError(f"Bundle {self.path} is incomplete: {name} is missing.")
-            try:
-                digest_found = sha256(path)
-            except OSError as e:
-                raise BundleError(f"{path} cannot be read ({e}).") from None
-            if digest_found != digest:
+    def _format_files(self, format_name, roles=None):
+        """The listed files (relative paths) of a format's roles (default: all roles)."""
+        described = self.meta["formats"][format_name]["files"]
+        roots = [path for role, path in described.items() if roles is None or role in roles]
+        return [name for name in sorted(self.meta["files"])
+                if any(name == root or name.startswith(root + "/") for root in roots)]
+
+    def _present(self, names):
+        return all(os.path.isfile(os.path.join(self.path, name)) for name in names)
+
+    @property
+    def available_formats(self):
+        """The formats whose required files are all present (a cut-down bundle has
+        fewer than `formats`)."""
+        return [name for name in self.formats
+                if self._present(self._format_files(name, REQUIRED_ROLES.get(name)))]
+
+    def verify(self, formats=None):
+        """Checks that the vocabularies and the files of `formats` exist and have the
+        recorded sha256 (see the class docstring)."""
+        formats = self.available_formats if formats is None else list(formats)
+        vocabularies = [self.meta["tokenizer"][side]["vocab"] for side in ("source", "target")]
+        names = [name for name in vocabularies if name in self.meta["files"]]
+        for format_name in formats:
+            self._check_has_format(format_name)
+            required = self._format_files(format_name, REQUIRED_ROLES.get(format_name))
+            missing = [name for name in required
+                       if not os.path.isfile(os.path.join(self.path, name))]
+            if missing:
+                others = [f for f in self.available_formats if f != format_name]
+                hint = (f" It can run on {', '.join(others)}." if others else "")
                 raise BundleError(
-                    f"{path} does not match its sha256 in {BUNDLE_FILE}: the file is damaged "
-                    "or was changed after export. Export the model again."
+                    f"Bundle {self.path} is incomplete for {format_name}: {missing[0]} is "
+                    f"missing.{hint} Copy the whole bundle, or export again with "
+                    f"`--formats {format_name}`."
                 )
+            names += [name for name in self._format_files(format_name)
+                      if name in required or os.path.isfile(os.path.join(self.path, name))]
+        for name in dict.fromkeys(names):
+            self._verify_file(name)
+
+    def _verify_file(self, name):
+        path = os.path.join(self.path, name)
+        if not os.path.isfile(path):
+            raise BundleError(f"Bundle {self.path} is incomplete: {name} is missing.")
+        try:
+            digest_found = sha256(path)
+        except OSError as e:
+            raise BundleError(f"{path} cannot be read ({e}).") from None
+        if digest_found != self.meta["files"][name]:
+            raise BundleError(
+                f"{path} does not match its sha256 in {BUNDLE_FILE}: the file is damaged "
+                "or was changed after export. Export the model again."
+            )
 
     # === What the bundle holds ===
 
@@ -138,26 +191,35 @@ class Bundle:
     def has_format(self, name):
         return name in self.meta["formats"]
 
-    def file(self, format_name, role):
-        """The absolute path of one file of a format, e.g. `file("onnx", "encoder")`."""
+    def _check_has_format(self, format_name):
         if format_name not in self.meta["formats"]:
             raise BundleError(
                 f"Bundle {self.path} has no {format_name} export (it has "
                 f"{', '.join(self.formats)}): export it with `--formats {format_name}`."
             )
-        return os.path.join(self.path, self.meta["formats"][format_name]["files"][role])
+
+    def file(self, format_name, role):
+        """The absolute path of one file of a format, e.g. `file("onnx", "encoder")`;
+        a `BundleError` if the bundle was cut down without it."""
+        self._check_has_format(format_name)
+        name = self.meta["formats"][format_name]["files"][role]
+        path = os.path.join(self.path, name)
+        if not os.path.exists(path):
+            raise BundleError(
+                f"Bundle {self.path} has no {name}: it was left out of this copy of the "
+                f"bundle, and {format_name}'s {role} graph needs it"
+                + (" (decode step by step instead: leave out --whole-loop)."
+                   if role == "translate" else ".")
+            )
+        return path
 
     def format_bytes(self):
-        """`{format: bytes}`: the size of the files each format of the bundle needs
+        """`{format: bytes}`: the size of the files of each format present in the bundle
         (a SavedModel counts every file under its directory)."""
-        sizes = {}
-        for name, meta in self.meta["formats"].items():
-            roots = list(meta["files"].values())
-            sizes[name] = sum(
-                os.path.getsize(os.path.join(self.path, path)) for path in self.meta["files"]
-                if any(path == root or path.startswith(root + "/") for root in roots)
-            )
-        return sizes
+        return {name: sum(os.path.getsize(os.path.join(self.path, path))
+                          for path in self._format_files(name)
+                          if os.path.isfile(os.path.join(self.path, path)))
+                for name in self.available_formats}
 
     @property
     def max_decode_length(self):
