@@ -11,12 +11,15 @@ so the encoder (and the whole-loop graph that contains it) is converted for batc
 
 import os
 import tempfile
+import warnings
 
 import numpy as np
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import (
     convert_variables_to_constants_v2_as_graph,
 )
+
+from keras_s2s.utils.native_logs import quiet_stderr
 
 QUANTIZATIONS = ("none", "dynamic", "float16", "int8")
 
@@ -73,7 +76,11 @@ def convert(concrete_function, signature_key, quantize="none", representative_in
                     yield {name: np.asarray(value) for name, value in inputs.items()}
 
             converter.representative_dataset = representative_dataset
-        return converter.convert()
+        # The int8 calibrator runs tf.lite.Interpreter, which warns that it is deprecated,
+        # and prints its settings from C++: neither is news to the user.
+        with warnings.catch_warnings(), quiet_stderr():
+            warnings.filterwarnings("ignore", message=r"\s*Warning: tf.lite.Interpreter is deprecated")
+            return converter.convert()
 
 
 def op_names(model_bytes):

@@ -20,6 +20,7 @@ import functools
 import numpy as np
 
 from keras_s2s.runtime.contract import StepContract
+from keras_s2s.utils.native_logs import quiet_stderr
 
 
 def _import(module, package):
@@ -135,8 +136,12 @@ class LiteRTBackend(BundleBackend):
                 self._litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
         path = self.bundle.file("tflite", role)
         try:
-            interpreter = self._litert.Interpreter(
-                model_path=path, num_threads=self._num_threads, **options)
+            # LiteRT announces its XNNPACK delegate on stderr when it applies it, on the
+            # first allocation: do that here, with the notice filtered out.
+            with quiet_stderr():
+                interpreter = self._litert.Interpreter(
+                    model_path=path, num_threads=self._num_threads, **options)
+                interpreter.allocate_tensors()
             return interpreter.get_signature_runner(signature)
         except (ValueError, RuntimeError) as e:
             raise _load_error(path, "LiteRT", e) from None
