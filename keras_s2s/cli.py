@@ -249,7 +249,9 @@ def _add_train_parser(commands):
     fit.add_argument("--strategy", choices=("none", "mirrored", "multiworker"), default="none",
                      help="tf.distribute: mirrored over the local GPUs, or multiworker over "
                           "the cluster in TF_CONFIG; --batch-size is the global batch")
-    fit.add_argument("--quiet", action="store_true", help="no progress bars")
+    fit.add_argument("--quiet", action="store_true",
+                     help="one line per epoch, also on a terminal (progress bars are drawn "
+                          "only on a terminal)")
     fit.add_argument("--no-tensorboard", action="store_true", help="no TensorBoard logs")
     p.set_defaults(run=_train)
 
@@ -287,12 +289,12 @@ def _train(args):
         batch_size=args.batch_size, learning_rate=args.learning_rate,
         patience=args.patience, seed=args.seed, max_minutes=args.max_minutes,
         resume=args.resume, overwrite=args.overwrite, data_description=description,
-        tensorboard=not args.no_tensorboard, strategy=args.strategy, verbose=2 if args.quiet else 1, log=log,
+        tensorboard=not args.no_tensorboard, strategy=args.strategy, verbose=_verbosity(args), log=log,
     )
     training = trained.meta["training"]
     log(f"Saved {args.out}: {training['epochs_completed']} epoch(s), "
         f"{training['train_seconds_this_run']} s of training in this run, "
-        f"{training['target_tokens_per_second']} target tokens/s.")
+        f"{format_rate(training['target_tokens_per_second'])} target tokens/s.")
 
 
 # The architecture options' values when neither they nor a preset say otherwise.
@@ -352,7 +354,7 @@ def _add_evaluate_parser(commands):
 
 
 def _evaluate(args):
-    from keras_s2s.evaluation import evaluate
+    from keras_s2s.evaluation import evaluate, sorted_buckets
 
     trained = _load_translator(args.model, args.backend)
     pairs = _test_data(args, trained.meta)
@@ -368,7 +370,7 @@ def _evaluate(args):
         return
     print(f"BLEU {result['bleu']:.2f}  chrF {result['chrf']:.2f}  exact match "
           f"{result['exact_match']:.4f}  n={result['n']}  ({result['decoding']})")
-    for bucket, scores in result["by_source_length"].items():
+    for bucket, scores in sorted_buckets(result["by_source_length"]):
         print(f"  source length {bucket:>7}: BLEU {scores['bleu']:6.2f}  exact match "
               f"{scores['exact_match']:.4f}  n={scores['n']}")
     print(f"  {result['bleu_signature']}")
@@ -406,8 +408,20 @@ def _add_translate_parser(commands):
     p.set_defaults(run=_translate)
 
 
+def split_lines(text):
+    """The lines of a text as a file has them: each ends at "\n" (a "\r" before it,
+    from a Windows file, goes too), and nothing else ends a line. `str.splitlines`
+    would also split at \r, \v, \f, \x1c-\x1e, \x85, U+2028 and U+2029, giving more
+    output lines than input lines."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 def _read_stdin_lines():
-    """The lines of stdin; bytes that are not UTF-8 become U+FFFD, with a warning."""
+    """The lines of stdin (`split_lines`); bytes that are not UTF-8 become U+FFFD, with
+    a warning."""
     data = sys.stdin.buffer.read()
     try:
         text = data.decode("utf-8")
@@ -415,7 +429,57 @@ def _read_stdin_lines():
         text = data.decode("utf-8", errors="replace")
         _warn(f"stdin is not valid UTF-8 ({e.reason} at byte {e.start}); such bytes were "
               "replaced by U+FFFD.")
-    return text.splitlines()
+    return split_lines(text)
+
+
+def _verbosity(args):
+    """Keras `fit` verbosity: progress bars (1) on a terminal, else one line per epoch
+    (2: a log file gets no bars and no terminal control codes); `--quiet` forces 2."""
+    return 1 if not args.quiet and sys.stdout.isatty() else 2
+
+
+# The packages of the `full` extra (import names): without them, a runtime-only install.
+FULL_INSTALL_MODULES = ("tensorflow", "keras", "tensorflow_text", "tf2onnx", "onnx",
+                        "sacrebleu", "matplotlib", "tensorboard")
+
+
+def has_tensorflow():
+    """Whether TensorFlow is installed (without importing it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("tensorflow") is not None
+
+
+def _missing_full_install(error):
+    """The message for a command that needs the `full` extra in a runtime-only install,
+    or None if `error` is about something else."""
+    if not isinstance(error, ModuleNotFoundError) or not error.name:
+        return None
+    if error.name.split(".")[0] not in FULL_INSTALL_MODULES:
+        return None
+    return (f"this needs {error.name.split('.')[0]}, which is not installed: this looks like "
+            "a runtime-only install (`keras_s2s[runtime]`), which translates with bundles on "
+            "--backend tflite or onnx. Install the whole stack to train, evaluate and "
+            "export: pip install 'keras_s2s[full]'.")
+
+
+def command_name():
+    """How to call this `keras-s2s` from a new shell: the bare name when it is on PATH,
+    else the script's path (e.g. `.venv/bin/keras-s2s` when `.venv` is not active)."""
+    import shutil
+
+    script = os.path.join(os.path.dirname(sys.executable), "keras-s2s")
+    on_path = shutil.which("keras-s2s")
+    if not os.path.isfile(script) or (
+            on_path and os.path.realpath(on_path) == os.path.realpath(script)):
+        return "keras-s2s"
+    relative = os.path.relpath(script)
+    return relative if not relative.startswith("..") else script
+
+
+def format_rate(value):
+    """A rate as the CLI prints it everywhere: `18,398` (no decimals; `-` if unknown)."""
+    return "-" if value is None else f"{value:,.0f}"
 
 
 def _warn(message):
@@ -510,14 +574,25 @@ def _add_backend_argument(parser):
 
 def _load_translator(path, backend):
     """A `Translator` for a bundle (any backend), a model directory (keras) or a zoo name."""
+    from keras_s2s.model_files import META_FILE
     from keras_s2s.runtime.bundle import BUNDLE_FILE
-    from keras_s2s.zoo.trained import resolve
+    from keras_s2s.zoo.trained import TRAINED, resolve
 
+    if backend is None and path in TRAINED and not os.path.exists(path) and not has_tensorflow():
+        backend = "tflite"  # a runtime-only install: the zoo model's bundle
     path = resolve(path, backend)
     if os.path.isfile(os.path.join(path, BUNDLE_FILE)):
         from keras_s2s import runtime
 
         return runtime.load(path, backend=backend or "tflite")
+    what = ("a model directory (keras-s2s train --out DIR), a bundle (keras-s2s export "
+            "--out DIR) or a zoo model name (keras-s2s zoo list)")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} does not exist: give {what}.")
+    if not os.path.isfile(os.path.join(path, META_FILE)):
+        kind = "a directory" if os.path.isdir(path) else "a file"
+        raise ValueError(f"{path} is {kind}, but not a model: it has neither {META_FILE} "
+                         f"(a model directory) nor {BUNDLE_FILE} (a bundle). Give {what}.")
     if backend not in (None, "keras"):
         raise ValueError(f"{path} is a model directory, which runs on keras only: export it "
                          f"with `keras-s2s export {path} --out BUNDLE` to use --backend {backend}.")
@@ -544,7 +619,8 @@ def _add_zoo_parser(commands):
     build = actions.add_parser("build", help="train, evaluate, document and export trained "
                                              "models into saved_models/ and export/")
     build.add_argument("names", nargs="*", metavar="NAME", help="default: every trained model")
-    build.add_argument("--quiet", action="store_true", help="one line per epoch")
+    build.add_argument("--quiet", action="store_true",
+                       help="one line per epoch, also on a terminal")
     build.set_defaults(run=_zoo_build)
 
 
@@ -592,7 +668,7 @@ def _zoo_show(args):
 def _zoo_build(args):
     from keras_s2s.zoo.build import build_all
 
-    cards = build_all(args.names or None, verbose=2 if args.quiet else 1,
+    cards = build_all(args.names or None, verbose=_verbosity(args),
                       log=lambda message: print(message, flush=True))
     for card in cards:
         print(f"{card['name']:18} exact match {card['metrics']['exact_match']:.4f}  "
@@ -613,21 +689,26 @@ def _add_quickstart_parser(commands):
     p.add_argument("--epochs", type=_positive_int, default=8)
     p.add_argument("--sentences", type=_positive_int, default=200,
                    help="held-out dates each backend decodes for the table")
-    p.add_argument("--quiet", action="store_true", help="one line per epoch, no progress bars")
+    p.add_argument("--quiet", action="store_true",
+                   help="one line per epoch, also on a terminal (progress bars are drawn "
+                        "only on a terminal)")
     p.set_defaults(run=_quickstart)
 
 
 def _quickstart(args):
     from keras_s2s.quickstart import run
 
-    run(args.out, epochs=args.epochs, sentences=args.sentences, verbose=2 if args.quiet else 1,
+    run(args.out, epochs=args.epochs, sentences=args.sentences, verbose=_verbosity(args),
         log=lambda message: print(message, flush=True))
 
 
 def build_parser():
+    from keras_s2s import __version__
+
     parser = argparse.ArgumentParser(
         prog="keras-s2s", description="Sequence-to-sequence RNNs with attention for Keras."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_train_parser(commands)
     _add_evaluate_parser(commands)
@@ -660,12 +741,23 @@ def main(argv=None):
     try:
         args.run(args)
     except (ValueError, OSError, ImportError, TrainingError) as e:
-        print(f"keras-s2s {args.command}: error: {e}", file=sys.stderr)
+        print(f"keras-s2s {args.command}: error: {_missing_full_install(e) or e}",
+              file=sys.stderr)
         return 2
     finally:
         warnings.showwarning = show_warning
     return 0
 
 
+def run():
+    """The `keras-s2s` console command: `main()` with the native libraries' log chatter
+    filtered out of stderr (`keras_s2s.utils.native_logs`)."""
+    from keras_s2s.utils.native_logs import filtered_stderr
+
+    with filtered_stderr():
+        status = main()
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

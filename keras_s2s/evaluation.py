@@ -6,6 +6,12 @@ import sacrebleu
 from keras_s2s.text.pytokenizer import standardize
 
 
+def sorted_buckets(by_source_length):
+    """The `(range, scores)` items of a `by_source_length` dict, shortest range first
+    (a JSON file with sorted keys has them as text: "10-13" before "6-9")."""
+    return sorted(by_source_length.items(), key=lambda item: int(item[0].split("-")[0]))
+
+
 def length_buckets(lengths, count=4):
     """Up to `count` source-length ranges holding about equally many sentences.
 

@@ -16,6 +16,7 @@ import os
 import statistics
 import time
 
+from keras_s2s.cli import command_name, format_rate
 from keras_s2s.utils.atomic import write_json, write_text
 
 EXAMPLES = ("Nov. 23rd, 2026", "the 4th of July, 1976", "12/25/99", "MONDAY 3 FEBRUARY 2031")
@@ -85,7 +86,7 @@ def run(out="runs/quickstart", epochs=8, sentences=200, overwrite=True, verbose=
                          overwrite=True, verbose=verbose, log=log)
     training = trained.meta["training"]
     log(f"Trained in {training['train_seconds_this_run']} s "
-        f"({training['target_tokens_per_second']:,.0f} target tokens/s).")
+        f"({format_rate(training['target_tokens_per_second'])} target tokens/s).")
 
     progress("Evaluating on 1,000 held-out dates (greedy search)")
     _, _, test_pairs = task_splits(trained.meta["data"])
@@ -133,5 +134,5 @@ def run(out="runs/quickstart", epochs=8, sentences=200, overwrite=True, verbose=
     write_json(os.path.join(out, "summary.json"), summary)
     write_text(os.path.join(out, "summary.md"), table + "\n")
     log(table)
-    log(f"\nNext: keras-s2s translate {bundle_dir} --backend onnx \"Nov. 23rd, 2026\"")
+    log(f"\nNext: {command_name()} translate {bundle_dir} --backend onnx \"Nov. 23rd, 2026\"")
     return summary

@@ -23,12 +23,14 @@ from keras_s2s.text.pytokenizer import PyTokenizer
 from keras_s2s.text.vocabulary import Vocabulary
 from keras_s2s.utils.atomic import write_json
 
-FORMAT_VERSION = 1
-MODEL_FILE = "model.keras"
-META_FILE = "s2s.json"
-SOURCE_VOCAB_FILE = "source_vocab.txt"
-TARGET_VOCAB_FILE = "target_vocab.txt"
-HISTORY_FILE = "history.json"
+from keras_s2s.model_files import (  # noqa: F401  (re-exported: the module's API)
+    FORMAT_VERSION,
+    HISTORY_FILE,
+    META_FILE,
+    MODEL_FILE,
+    SOURCE_VOCAB_FILE,
+    TARGET_VOCAB_FILE,
+)
 
 
 def read_meta(path):

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Creates .venv (if missing) and installs keras_s2s with its pinned dependencies into it.
+# Creates .venv (if missing) and installs keras_s2s with the whole pinned stack (the
+# `full` extra: training, export and both runtimes) and the test tools into it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
+"$VENV"/bin/python -m pip install --quiet --upgrade pip
+"$VENV"/bin/python -m pip install --quiet -e '.[full,test]'

@@ -2,5 +2,6 @@
 # Set up and run the whole test suite, slow tests included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
 bash scripts/setup.sh
-.venv/bin/python -m pytest -q -ra "$@"
+"$VENV"/bin/python -m pytest -q -ra "$@"

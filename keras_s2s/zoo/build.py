@@ -23,6 +23,7 @@ from keras_s2s.zoo.trained import (
     CARD_FILE,
     CARD_MARKDOWN,
     TRAINED,
+    build_root,
     bundle_dir,
     list_trained,
     model_dir,
@@ -48,6 +49,8 @@ def _bundle_summary(report):
 
 def card_markdown(card):
     """The short human-readable card (`README.md` of the model directory)."""
+    from keras_s2s.evaluation import sorted_buckets
+
     metrics, data = card["metrics"], card["data"]
     lines = [
         f"# {card['name']}", "", card["description"], "",
@@ -67,7 +70,7 @@ def card_markdown(card):
         "By source length (tokens):", "",
         "| length | n | exact match |", "|---|---:|---:|",
     ]
-    for bucket, scores in metrics["by_source_length"].items():
+    for bucket, scores in sorted_buckets(metrics["by_source_length"]):
         lines.append(f"| {bucket} | {scores['n']} | {scores['exact_match']:.4f} |")
     if "bundle" in card:
         kib = card["bundle"]["kib"]
@@ -97,6 +100,7 @@ def build(name, root=None, verbose=2, log=print):
 
     if name not in TRAINED:
         raise ValueError(f"Unknown zoo model {name!r}: choose from {', '.join(list_trained())}.")
+    root = root or build_root()  # never into an installed package's copy
     recipe = TRAINED[name]
     task = get_task(recipe["task"], **recipe["task_options"])
     with tempfile.TemporaryDirectory() as work:
@@ -173,6 +177,7 @@ def build_all(names=None, root=None, verbose=2, log=print):
 
 def write_index(root=None):
     """`saved_models/README.md`: the table of the built models."""
+    root = root or build_root()
     table = zoo_table(root).replace("](saved_models/", "](")
     write_text(os.path.join(os.path.dirname(model_dir(list_trained()[0], root)), "README.md"),
                "# The zoo's trained models\n\nHeld-out test set, greedy search; rebuilt by "

@@ -11,11 +11,56 @@ import difflib
 import json
 import os
 
-# The repository holding saved_models/ and export/; KERAS_S2S_ZOO points elsewhere.
-ZOO_ROOT = os.environ.get(
-    "KERAS_S2S_ZOO",
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-)
+from keras_s2s.model_files import META_FILE
+from keras_s2s.runtime.bundle import BUNDLE_FILE
+
+# The repository this package sits in, when it runs from a checkout (or an editable
+# install): its saved_models/ and export/ hold the whole zoo.
+CHECKOUT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Where an installed package keeps the zoo's cards and device files (setup.py).
+SHARE = "share/keras_s2s"
+
+
+def _installed_root():
+    """`<prefix>/share/keras_s2s` of the installed distribution, or None."""
+    from importlib import metadata
+
+    try:
+        distribution = metadata.distribution("keras_s2s")
+    except metadata.PackageNotFoundError:
+        return None
+    for path in distribution.files or []:  # relative to site-packages: ../../../share/...
+        parts = path.parts
+        for i in range(len(parts) - 1):
+            if parts[i:i + 2] == ("share", "keras_s2s"):
+                return os.path.normpath(distribution.locate_file(os.path.join(*parts[:i + 2])))
+    return None
+
+
+def zoo_roots():
+    """The directories searched for zoo models, first match wins: `$KERAS_S2S_ZOO`
+    (a list like PATH), the checkout, and the installed package's data."""
+    roots = [root for root in os.environ.get("KERAS_S2S_ZOO", "").split(os.pathsep) if root]
+    roots.append(CHECKOUT)
+    installed = _installed_root()
+    if installed:
+        roots.append(installed)
+    return roots
+
+
+def build_root():
+    """Where `keras-s2s zoo build` writes: the first of `zoo_roots()`."""
+    return zoo_roots()[0]
+
+
+def _find(folder, name, marker=None):
+    """The first `<root>/<folder>/<name>` that exists (and holds the file `marker`, if
+    given), else the one in the first root."""
+    candidates = [os.path.join(root, folder, name) for root in zoo_roots()]
+    return next((path for path in candidates if os.path.exists(
+        os.path.join(path, marker) if marker else path)), candidates[0])
+
+
 CARD_FILE = "card.json"
 CARD_MARKDOWN = "README.md"
 
@@ -58,19 +103,22 @@ def list_trained():
     return sorted(TRAINED)
 
 
-def model_dir(name, root=None):
-    """`saved_models/<name>` of a zoo model."""
-    return os.path.join(root or ZOO_ROOT, "saved_models", name)
+def model_dir(name, root=None, marker=None):
+    """`saved_models/<name>` of a zoo model (in `root`, else the first that `zoo_roots`
+    has, holding `marker` if given: an installed package has only the cards there)."""
+    if root:
+        return os.path.join(root, "saved_models", name)
+    return _find("saved_models", name, marker)
 
 
 def bundle_dir(name, root=None):
-    """`export/<name>` of a zoo model."""
-    return os.path.join(root or ZOO_ROOT, "export", name)
+    """`export/<name>` of a zoo model (in `root`, else where `zoo_roots` finds it)."""
+    return os.path.join(root, "export", name) if root else _find("export", name, BUNDLE_FILE)
 
 
 def read_card(name, root=None):
     """The model card (`card.json`) of a trained zoo model."""
-    path = os.path.join(model_dir(name, root), CARD_FILE)
+    path = os.path.join(model_dir(name, root, CARD_FILE), CARD_FILE)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path} is missing: build it with `keras-s2s zoo build {name}`.")
     with open(path, encoding="utf-8") as f:
@@ -87,7 +135,16 @@ def resolve(model, backend=None):
                 raise FileNotFoundError(f"{model} is neither a path nor a zoo model: did you "
                                         f"mean {close[0]!r}? (keras-s2s zoo list)")
         return model
-    path = model_dir(model) if backend in (None, "keras") else bundle_dir(model)
+    if backend in (None, "keras"):
+        path = model_dir(model, marker=META_FILE)
+        if not os.path.isfile(os.path.join(path, META_FILE)) and os.path.isfile(
+                os.path.join(bundle_dir(model), BUNDLE_FILE)):
+            raise FileNotFoundError(
+                f"The zoo model {model} has no Keras model in this install (an installed "
+                "package carries its TFLite and ONNX files): use --backend tflite or "
+                "--backend onnx, or run from a clone of the repository.")
+    else:
+        path = bundle_dir(model)
     if not os.path.exists(path):
         raise FileNotFoundError(f"The zoo model {model} is not built at {path}: run "
                                 f"`keras-s2s zoo build {model}`.")
