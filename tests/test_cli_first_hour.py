@@ -169,6 +169,14 @@ def test_export_lists_bundle_json_with_the_files_it_wrote(tmp_path):
     assert result.stderr == b"", result.stderr.decode()[:2000]
 
 
+def test_int8_export_prints_no_converter_internals(tmp_path):
+    result = keras_s2s("export", ZOO, "--out", str(tmp_path / "q"), "--formats", "tflite",
+                       "--quantize", "int8", "--check", "5")
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert result.stderr == b"", result.stderr.decode()[:2000]  # no deprecation, no settings
+    assert b"fully_quantize" not in result.stdout
+
+
 def test_zoo_show_lists_length_ranges_shortest_first(capsys):
     assert main(["zoo", "show", "dates_dot"]) == 0
     ranges = re.findall(r"^\| (\d+)-(\d+) \|", capsys.readouterr().out, re.M)

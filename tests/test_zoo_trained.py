@@ -4,6 +4,8 @@ and the quickstart."""
 
 import json
 import os
+import re
+import shutil
 
 import pytest
 
@@ -139,3 +141,7 @@ def test_quickstart_runs_the_whole_pipeline(tmp_path, capsys):
     assert (out / "attention.png").stat().st_size > 0
     assert (out / "bundle" / "bundle.json").is_file()
     assert "| backend | exact match | size (KiB) | ms / sentence |" in printed
+    # The suggested next command runs as printed, also where .venv is not activated.
+    command = printed.split("Next: ", 1)[1].split()[0]
+    assert command == "keras-s2s" and shutil.which(command) or os.access(command, os.X_OK)
+    assert re.search(r"\(\d{1,3}(,\d{3})* target tokens/s\)", printed)
