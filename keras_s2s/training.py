@@ -26,17 +26,15 @@ from keras_s2s.models.seq2seq import Seq2Seq
 from keras_s2s.tasks import get_task, task_description, task_splits
 from keras_s2s.text.tokenizer import Tokenizer, learn_vocabulary
 from keras_s2s.text.vocabulary import Vocabulary
-from keras_s2s.trained_model import (
+from keras_s2s.model_files import (
     FORMAT_VERSION,
     HISTORY_FILE,
     META_FILE,
     MODEL_FILE,
     SOURCE_VOCAB_FILE,
     TARGET_VOCAB_FILE,
-    TrainedModel,
-    load_keras_model,
-    read_meta,
 )
+from keras_s2s.trained_model import TrainedModel, load_keras_model, read_meta
 from keras_s2s.utils.atomic import atomic_directory, atomic_file, write_json
 
 CHECKPOINTS = "checkpoints"
