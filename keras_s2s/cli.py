@@ -14,7 +14,8 @@ import os
 import sys
 import warnings
 
-from keras_s2s.data.recorded import file_split, recorded_split  # pure Python, no TensorFlow
+from keras_s2s.data.corpora import split_lines  # pure Python, no TensorFlow
+from keras_s2s.data.recorded import file_split, recorded_split
 
 # Before TensorFlow is first imported: keep its C++ start-up chatter off the terminal.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -406,17 +407,6 @@ def _add_translate_parser(commands):
     p.add_argument("--attention-plot", metavar="FILE.png",
                    help="write an attention heatmap per input (FILE-2.png, ... for more inputs)")
     p.set_defaults(run=_translate)
-
-
-def split_lines(text):
-    """The lines of a text as a file has them: each ends at "\n" (a "\r" before it,
-    from a Windows file, goes too), and nothing else ends a line. `str.splitlines`
-    would also split at \r, \v, \f, \x1c-\x1e, \x85, U+2028 and U+2029, giving more
-    output lines than input lines."""
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 def _read_stdin_lines():

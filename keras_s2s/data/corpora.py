@@ -17,8 +17,17 @@ def _read_lines(path):
             f"{path} is not valid UTF-8 (line {line}, byte {e.start}): convert it, e.g. "
             "with `iconv -f LATIN1 -t UTF-8`."
         ) from None
+    return split_lines(text)
+
+
+def split_lines(text):
+    """The lines of a text as a file has them: each ends at "\n" (a "\r" before it,
+    from a Windows file, goes too), and nothing else ends a line. `str.splitlines`
+    would also split at \r, \v, \f, \x1c-\x1e, \x85, U+2028 and U+2029, and lines of
+    parallel text (or of stdin and the translations printed for them) would no longer
+    match up."""
     lines = text.split("\n")
-    if lines and lines[-1] == "":
+    if lines[-1] == "":
         lines.pop()
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
