@@ -9,5 +9,5 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
-"$VENV"/bin/python -m pip install --quiet --upgrade pip
-"$VENV"/bin/python -m pip install --quiet -e '.[full,test]'
+"$VENV"/bin/python -m pip install -qq --upgrade pip
+"$VENV"/bin/python -m pip install -qq -e '.[full,test]'  # -qq: errors only
