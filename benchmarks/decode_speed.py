@@ -13,7 +13,7 @@ Decodes held-out sources of the model's test data with `keras_s2s.runtime.Transl
 - `savedmodel`, `tflite`, `onnx`: the bundle's SavedModel, LiteRT and ONNX Runtime
   backends, each `step` (the Python loop of `keras_s2s.decoding` calling the exported
   `decode_step` graph) and `whole_loop` (one call of the exported greedy `translate`
-  graph per batch; greedy only).
+  graph per batch, or of the `beam` graph for beam search: TFLite's run per sentence).
 
 Settings: batch 1 and batch 64, greedy and beam 4 (`Translator.decode` runs beam search
 over a batch). Reported per setting and decoder: the median milliseconds per sentence
@@ -37,7 +37,7 @@ first (all formats, float32). Writes `benchmarks/results/decode_speed.json` and 
 
     .venv/bin/python benchmarks/decode_speed.py [--model runs/spa-eng-bleu] \\
         [--bundle runs/spa-eng-bleu-bundle] [--sentences 200] [--batch-sentences 1024] \\
-        [--repeats 1] [--threads N]
+        [--repeats 1] [--threads N] [--name decode_speed]
 """
 
 import argparse
@@ -363,6 +363,12 @@ def markdown(result):
         "than the fastest decoder of the setting. GFLOP/s counts the useful decoder-step "
         "arithmetic (each sentence's steps when decoded alone; no padding, no encoder).",
     ]
+    if result.get("graph_kib"):
+        lines += ["", "Graph files (KiB): " + ", ".join(
+            f"`{name}` {kib:,.1f}" for name, kib in result["graph_kib"].items())
+            + (f". `*/whole_loop` at beam 4 is the bundle's beam graph (beam size "
+               f"{result['beam_size']}), the whole beam search in one call per batch (TFLite: "
+               "per sentence)." if result.get("beam_size") else ".")]
     for setting, _, _, title in SETTINGS:
         work = result["work"][setting]
         lines += ["", f"### {title}",
@@ -400,6 +406,8 @@ def main():
     parser.add_argument("--batch-sentences", type=int, default=1024,
                         help="test sources decoded at batch 64")
     parser.add_argument("--repeats", type=int, default=1, help="timed passes over the sources")
+    parser.add_argument("--name", default=NAME,
+                        help=f"results file name in benchmarks/results (default {NAME})")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads of LiteRT and ONNX Runtime (default: their own choice)")
     args = parser.parse_args()
@@ -438,8 +446,8 @@ def main():
     for name, translator in load_translators(bundle.path, args.threads):
         for decoder, _, whole_loop in (d for d in DECODERS if d[1] == name):
             for setting, batch_size, beam_size, _ in SETTINGS:
-                if whole_loop and beam_size > 1:
-                    continue
+                if whole_loop and beam_size > 1 and translator.backend.beam_size != beam_size:
+                    continue  # no beam graph of this size in the bundle
                 timing = time_decoding(translator, sources[batch_size], batch_size, beam_size,
                                        whole_loop, args.repeats)
                 results[setting][decoder] = {
@@ -468,12 +476,16 @@ def main():
             "macs_at_mean_source_length": round(decoder_step_macs(arch, mean_length)),
         },
         "numpy_reference_gflops": reference,
+        "graph_kib": {name: round(os.path.getsize(os.path.join(bundle.path, name)) / 1024, 1)
+                      for name in sorted(bundle.meta["files"])
+                      if name.endswith((".tflite", ".onnx"))},
+        "beam_size": bundle.meta.get("beam_size"),
         "work": work, "results": results, "targets": target_rows(results, work, sources),
     }
     os.makedirs(RESULTS, exist_ok=True)
-    write_json(os.path.join(RESULTS, f"{NAME}.json"), result)
+    write_json(os.path.join(RESULTS, f"{args.name}.json"), result)
     text = markdown(result)
-    write_text(os.path.join(RESULTS, f"{NAME}.md"), text)
+    write_text(os.path.join(RESULTS, f"{args.name}.md"), text)
     print(text)
 
 

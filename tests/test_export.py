@@ -106,7 +106,7 @@ class Converted:
         model = build_seq2seq(**variant.kwargs())
         self.keras = KerasBackend(model, MAX_DECODE_LENGTH)
         make_half_the_rows_end(model, self.keras.inference)
-        graphs = ExportGraphs(model, MAX_DECODE_LENGTH)
+        graphs = ExportGraphs(model, MAX_DECODE_LENGTH, BEAM_SIZE)
         for role, (signature, function) in tflite_functions(graphs).items():
             self._write("tflite", role, tflite.convert(function, signature))
         # What the runtime backends read from a Bundle.
@@ -272,12 +272,37 @@ def test_beam_search_agrees_on_the_step_graphs(converted):
         assert found == {name: found["keras"] for name in found}
 
 
+def test_the_beam_graph_is_beam_search_on_the_step_graphs(converted):
+    """The whole-loop beam graph gives, on every backend and with and without a length
+    penalty, the n-best lists (tokens, scores, ranking scores, finished) that
+    `keras_s2s.decoding.beam_search` finds over the same backend's step graph."""
+    for sources in source_batches():
+        for penalty in (0.0, 1.0):
+            for name, backend in converted.backends.items():
+                state, memory = backend.encode(sources)
+                expected = decoding.beam_search(
+                    backend.step, state, memory, beam_size=BEAM_SIZE, n_best=BEAM_SIZE,
+                    length_penalty=penalty, **DECODE)
+                found = backend.beam_loop(sources, penalty)
+                assert found["tokens"].shape == (len(sources), BEAM_SIZE, MAX_DECODE_LENGTH)
+                for i, hypotheses in enumerate(expected):
+                    assert found["count"][i] == len(hypotheses), name
+                    for j, h in enumerate(hypotheses):
+                        n = found["lengths"][i, j]
+                        assert found["tokens"][i, j, :n].tolist() == h.tokens, (name, i, j)
+                        assert not found["tokens"][i, j, n:].any(), (name, i, j)
+                        assert bool(found["finished"][i, j]) == h.finished, (name, i, j)
+                        assert abs(found["scores"][i, j] - h.score) < 1e-4, (name, i, j)
+                        assert abs(found["ranking_scores"][i, j] - h.ranking_score) < 1e-4
+
+
 def test_converted_files_are_builtin_tflite_and_valid_onnx(converted):
     ops = check_graph_files(converted.directory)
     # `op_names` reads every subgraph: the encoder RNN is a WHILE loop, and the argmax
     # of the whole greedy loop only occurs inside its body.
     assert "WHILE" in ops["encoder"]
     assert {"WHILE", "ARG_MAX"} <= ops["translate"]
+    assert {"WHILE", "TOPK_V2", "LOG_SOFTMAX"} <= ops["beam"]
     assert "FULLY_CONNECTED" in ops["decoder_step"]
 
 
@@ -421,10 +446,14 @@ def test_bundle_json_records_perfect_checks(dates_bundle):
         meta = json.load(f)
     checks = meta["checks"]
     assert set(checks) == {f"{name}/{mode}" for name in BACKENDS if name != "keras"
-                           for mode in ("step", "whole_loop")}
+                           for mode in ("step", "whole_loop", "beam")}
     for key, result in checks.items():
-        assert result == {"token_agreement": 1.0, "sequence_agreement": 1.0,
-                          "sentences": CHECK_SIZE}, key
+        if key.endswith("/beam"):
+            assert result["nbest_agreement"] == 1.0 and result["sentences"] == CHECK_SIZE, key
+            assert result["max_score_difference"] < 1e-4, key
+        else:
+            assert result == {"token_agreement": 1.0, "sequence_agreement": 1.0,
+                              "sentences": CHECK_SIZE}, key
     assert dates_bundle.report["checks"] == checks
     assert sorted(meta["formats"]) == sorted(BACKENDS)
     assert meta["formats"]["onnx"]["opset"] == onnx_export.OPSET

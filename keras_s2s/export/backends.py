@@ -19,15 +19,18 @@ class KerasBackend(Backend):
     Args:
         model: a `Seq2Seq`, or a `Bundle` (its `model.keras` is loaded).
         max_decode_length: the decoding limit (taken from the bundle when given one).
+        beam_size: the beam size of `beam_loop`, the whole beam search traced as the
+            bundle's beam graph (taken from the bundle when given one).
     """
 
     name = "keras"
 
-    def __init__(self, model, max_decode_length=None):
+    def __init__(self, model, max_decode_length=None, beam_size=4):
         if not hasattr(model, "inference"):  # a Bundle
             from keras_s2s.trained_model import load_keras_model
 
             max_decode_length = model.max_decode_length
+            beam_size = model.meta.get("beam_size", beam_size)
             model = load_keras_model(model.file("keras", "model"))
         self.model = model
         self.inference = model.inference()
@@ -41,6 +44,8 @@ class KerasBackend(Backend):
         ))
         self._max_decode_length = max_decode_length
         self._greedy = None
+        self._beam = None
+        self.beam_size = beam_size  # of the whole-loop beam graph
 
     def _run_encode(self, source_ids):
         state, memory = self.inference.encode(source_ids)
@@ -55,6 +60,13 @@ class KerasBackend(Backend):
             self._greedy = tf.function(graphs.greedy, reduce_retracing=True)
         outputs = self._greedy(tf.constant(source_ids))
         return outputs["tokens"].numpy(), outputs["lengths"].numpy()
+
+    def _run_beam(self, source_ids, length_penalty):
+        if self._beam is None:
+            graphs = ExportGraphs(self.model, self._max_decode_length, self.beam_size)
+            self._beam = tf.function(graphs.beam, reduce_retracing=True)
+        outputs = self._beam(tf.constant(source_ids), tf.constant(length_penalty))
+        return {name: value.numpy() for name, value in outputs.items()}
 
 
 class SavedModelBackend(BundleBackend):
@@ -71,6 +83,7 @@ class SavedModelBackend(BundleBackend):
         self._encode = self.loaded.signatures["encode"]
         self._step = self.loaded.signatures["decode_step"]
         self._greedy = self.loaded.signatures["greedy"]
+        self._beam = self.loaded.signatures.get("beam")
 
     def _run_encode(self, source_ids):
         outputs = self._encode(source_ids=tf.constant(source_ids))
@@ -85,3 +98,13 @@ class SavedModelBackend(BundleBackend):
     def _run_greedy(self, source_ids):
         outputs = self._greedy(source_ids=tf.constant(source_ids))
         return outputs["tokens"].numpy(), outputs["lengths"].numpy()
+
+    def _run_beam(self, source_ids, length_penalty):
+        if self._beam is None:
+            from keras_s2s.runtime.bundle import BundleError
+
+            raise BundleError(f"The SavedModel of {self.bundle.path} has no beam signature: "
+                              "export the model again, or decode step by step.")
+        outputs = self._beam(source_ids=tf.constant(source_ids),
+                             length_penalty=tf.constant(length_penalty))
+        return {name: value.numpy() for name, value in outputs.items()}

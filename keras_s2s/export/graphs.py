@@ -11,7 +11,12 @@ Three functions, each a `tf.function` with named inputs and a dict of named outp
 - `greedy`: `source_ids` -> `tokens (batch, max_decode_length) int32` and
   `lengths (batch,) int32`: the whole greedy loop in one graph (`tf.while_loop`), so a
   device calls it once. Row `i` holds `lengths[i]` generated tokens, then the end token
-  (when it was generated), then padding.
+  (when it was generated), then padding;
+- `beam`: `source_ids` and `length_penalty ()` float32 -> the `beam_size` best
+  hypotheses of each source, best first: `tokens (batch, beam, max_decode_length)`,
+  `lengths`, `scores`, `ranking_scores`, `finished (batch, beam)` and `count (batch,)`
+  (how many of the `beam_size` rows hold a hypothesis): the whole beam search of
+  `keras_s2s.decoding.beam_search` in one graph, its rules step for step.
 
 All three call the model's own layers (`Decoder.step` is the one decoder step), so the
 exports compute what Keras computes.
@@ -28,8 +33,10 @@ class ExportGraphs(tf.Module):
 
     Args:
         model: a built `Seq2Seq`.
-        max_decode_length: the most tokens `greedy` generates per source (the end
-            token included), as `keras_s2s.decoding.greedy_search`'s `max_length`.
+        max_decode_length: the most tokens `greedy` and `beam` generate per source (the
+            end token included), as `keras_s2s.decoding.greedy_search`'s `max_length`.
+        beam_size: the beam size of the `beam` graph (fixed at export: the loop's
+            tensors need static shapes in TFLite).
 
     Example:
     >>> graphs = ExportGraphs(model, max_decode_length=20)
@@ -42,10 +49,14 @@ class ExportGraphs(tf.Module):
         """The `Seq2Seq` the graphs were traced from."""
         return self._model()
 
-    def __init__(self, model, max_decode_length):
+    def __init__(self, model, max_decode_length, beam_size=4):
         super().__init__(name="seq2seq_export")
         if int(max_decode_length) < 1:
             raise ValueError(f"max_decode_length must be at least 1, got {max_decode_length}.")
+        if not 1 <= int(beam_size) <= model.target_vocab_size:
+            raise ValueError(f"beam_size must be between 1 and the target vocabulary "
+                             f"({model.target_vocab_size}), got {beam_size}.")
+        self.beam_size = int(beam_size)
         # Track the three layers (their weights go into a SavedModel), not the model,
         # whose optimizer state has no place in an inference export.
         self.encoder, self.bridge, self.decoder = model.encoder, model.bridge, model.decoder
@@ -108,6 +119,138 @@ class ExportGraphs(tf.Module):
         )
         return {"tokens": tokens, "lengths": lengths}
 
+    def beam(self, source_ids, length_penalty):
+        """The whole beam search: `source_ids` and the GNMT `length_penalty` alpha ->
+        the `beam_size` best hypotheses of each source (see the module docstring).
+
+        The rules of `keras_s2s.decoding.beam_search`, on tensors with static shapes:
+        each step ranks the `2 * beam_size` best extensions of the live beams; those
+        among the first `beam_size` that end are kept as finished, the first
+        `beam_size` that do not end stay alive. A source is done with `beam_size`
+        finished hypotheses; at `max_decode_length` its live ones count too. Rows are
+        reordered with one-hot matrix products (exact on these values), which every
+        converter maps to builtin ops.
+        """
+        k, steps, vocab = self.beam_size, self.max_decode_length, self.decoder.vocab_size
+        slots = 2 * k  # finished hypotheses a source can collect (fewer than k, then k more)
+        encoded = self.encode(source_ids)
+        batch = tf.shape(source_ids)[0]
+        state = {name: _repeat_rows(encoded[name], k) for name in self.state_names}
+        memory = {name: _repeat_rows(encoded[name], k) for name in self.memory_names}
+        alpha = tf.cast(length_penalty, tf.float32)
+
+        def penalty(length):
+            return tf.pow((5.0 + tf.cast(length, tf.float32)) / 6.0, alpha)
+
+        def reorder(rows, values):
+            """`values (batch, m, ...)` -> `(batch, len(rows[0]), ...)`, row `j` of each
+            source being `values[rows[j]]`."""
+            choice = tf.one_hot(rows, tf.shape(values)[1], dtype=tf.float32)
+            flat = tf.reshape(tf.cast(values, tf.float32), tf.stack([batch, tf.shape(values)[1], -1]))
+            picked = tf.matmul(choice, flat)
+            shape = tf.concat([tf.shape(rows), tf.shape(values)[2:]], 0)
+            picked = tf.reshape(picked, shape)
+            picked.set_shape(rows.shape.concatenate(values.shape[2:]))
+            return tf.cast(tf.round(picked), values.dtype) if values.dtype.is_integer else picked
+
+        scores = tf.tile(tf.expand_dims(tf.where(tf.range(k) == 0, 0.0, _NO_SCORE), 0),
+                         tf.stack([batch, 1]))
+        loop = {
+            "t": tf.constant(0),
+            "tokens": tf.fill(tf.stack([batch * k]), START_ID),
+            "state": state,
+            "scores": scores,
+            "history": tf.zeros(tf.stack([batch, k, steps]), tf.int32),
+            "done_tokens": tf.zeros(tf.stack([batch, slots, steps]), tf.int32),
+            "done_scores": tf.fill(tf.stack([batch, slots]), _NO_SCORE),
+            "done_ranks": tf.fill(tf.stack([batch, slots]), _NO_SCORE),
+            "done_lengths": tf.zeros(tf.stack([batch, slots]), tf.int32),
+            "done_count": tf.zeros(tf.stack([batch]), tf.int32),
+            "done": tf.zeros(tf.stack([batch]), tf.bool),
+        }
+
+        def keep_going(v):
+            return tf.logical_and(v["t"] < steps, tf.logical_not(tf.reduce_all(v["done"])))
+
+        def one_step(v):
+            t = v["t"]
+            outputs = self._step(v["tokens"], {**v["state"], **memory})
+            log_probs = tf.nn.log_softmax(outputs["logits"])
+            candidates = (tf.reshape(v["scores"], [-1, k, 1])
+                          + tf.reshape(log_probs, [-1, k, vocab]))
+            top_scores, top = tf.math.top_k(tf.reshape(candidates, [-1, k * vocab]), slots)
+            parents, tokens = top // vocab, top % vocab
+            ends = tf.equal(tokens, END_ID)
+            live = tf.logical_not(v["done"])[:, None]
+            # Extensions that end, among the first k, become finished hypotheses.
+            new_done = ends & (tf.range(slots) < k)[None, :] & (top_scores > _NO_SCORE / 2) & live
+            slot = v["done_count"][:, None] + tf.cumsum(tf.cast(new_done, tf.int32), axis=1) - 1
+            into = tf.cast(new_done[:, :, None] & tf.equal(slot[:, :, None], tf.range(slots)),
+                           tf.float32)                                  # (batch, 2k, slots)
+            filled = tf.reduce_max(into, axis=1) > 0                     # (batch, slots)
+            into_t = tf.transpose(into, [0, 2, 1])
+            parent_history = reorder(parents, v["history"])              # (batch, 2k, steps)
+            added_tokens = tf.cast(tf.round(tf.matmul(
+                into_t, tf.cast(parent_history, tf.float32))), tf.int32)
+            added_scores = tf.squeeze(tf.matmul(into_t, top_scores[:, :, None]), -1)
+            done_scores = tf.where(filled, added_scores, v["done_scores"])
+            done_ranks = tf.where(filled, added_scores / penalty(t + 1), v["done_ranks"])
+            done_lengths = tf.where(filled, t, v["done_lengths"])
+            done_count = v["done_count"] + tf.reduce_sum(tf.cast(new_done, tf.int32), axis=1)
+            # The first k extensions that do not end stay alive (2k always hold k).
+            alive = tf.logical_not(ends)
+            rank = tf.cumsum(tf.cast(alive, tf.int32), axis=1) - 1
+            pick = tf.cast(alive[:, :, None] & tf.equal(rank[:, :, None], tf.range(k)),
+                           tf.int32)                                    # (batch, 2k, k)
+            next_parents = tf.reduce_sum(pick * parents[:, :, None], axis=1)
+            next_tokens = tf.reduce_sum(pick * tokens[:, :, None], axis=1)
+            next_scores = tf.reduce_sum(tf.cast(pick, tf.float32) * top_scores[:, :, None], axis=1)
+            next_parents = tf.where(live, next_parents, 0)
+            next_tokens = tf.where(live, next_tokens, END_ID)
+            next_scores = tf.where(live, next_scores, _NO_SCORE)
+            at_t = tf.cast(tf.equal(tf.range(steps), t), tf.int32)
+            history = reorder(next_parents, v["history"]) + next_tokens[:, :, None] * at_t
+            state = {}
+            for name in self.state_names:
+                value = outputs[f"next_{name}"]
+                rows = tf.reshape(value, tf.concat([[batch, k], tf.shape(value)[1:]], 0))
+                state[name] = tf.reshape(reorder(next_parents, rows), tf.shape(value))
+                state[name].set_shape(value.shape)
+            return {
+                "t": t + 1,
+                "tokens": tf.reshape(next_tokens, [-1]),
+                "state": state,
+                "scores": next_scores,
+                "history": history,
+                "done_tokens": v["done_tokens"] + added_tokens,
+                "done_scores": done_scores,
+                "done_ranks": done_ranks,
+                "done_lengths": done_lengths,
+                "done_count": done_count,
+                "done": v["done"] | (done_count >= k),
+            }
+
+        v = tf.while_loop(keep_going, lambda v: (one_step(v),), (loop,),
+                          maximum_iterations=steps)[0]
+        # Candidates: the finished hypotheses in the order found, then (for a source not
+        # done) the live ones; the k best by ranking score, ties in that order.
+        live_ok = tf.logical_not(v["done"])[:, None] & (v["scores"] > _NO_SCORE / 2)
+        done_ok = tf.range(slots)[None, :] < v["done_count"][:, None]
+        ranks = tf.concat([tf.where(done_ok, v["done_ranks"], _NO_SCORE),
+                           tf.where(live_ok, v["scores"] / penalty(v["t"]), _NO_SCORE)], 1)
+        best_ranks, best = tf.math.top_k(ranks, k)
+        lengths = tf.concat([v["done_lengths"], tf.fill(tf.shape(v["scores"]), v["t"])], 1)
+        finished = tf.concat([tf.ones_like(v["done_lengths"]), tf.zeros_like(v["done_lengths"][:, :k])], 1)
+        count = tf.reduce_sum(tf.cast(done_ok, tf.int32), 1) + tf.reduce_sum(tf.cast(live_ok, tf.int32), 1)
+        return {
+            "tokens": reorder(best, tf.concat([v["done_tokens"], v["history"]], 1)),
+            "lengths": reorder(best, lengths),
+            "scores": reorder(best, tf.concat([v["done_scores"], v["scores"]], 1)),
+            "ranking_scores": best_ranks,
+            "finished": reorder(best, finished),
+            "count": tf.minimum(count, k),
+        }
+
     # === Signatures ===
 
     def source_spec(self, batch_size=None):
@@ -131,3 +274,23 @@ class ExportGraphs(tf.Module):
 
     def greedy_function(self, batch_size=None):
         return tf.function(self.greedy).get_concrete_function(self.source_spec(batch_size))
+
+    def beam_specs(self, batch_size=None):
+        return [self.source_spec(batch_size), tf.TensorSpec([], tf.float32, name="length_penalty")]
+
+    def beam_function(self, batch_size=None):
+        return tf.function(self.beam).get_concrete_function(*self.beam_specs(batch_size))
+
+
+# The score of an empty beam slot (finite: some converters and runtimes handle -inf
+# poorly); any real score is far above half of it.
+_NO_SCORE = -1e30
+
+
+def _repeat_rows(value, times):
+    """`(batch, ...)` -> `(batch * times, ...)`, each row `times` times in a row
+    (`keras_s2s.decoding.common.repeat_rows`)."""
+    tiled = tf.tile(tf.expand_dims(value, 1), [1, times] + [1] * (len(value.shape) - 1))
+    rows = tf.reshape(tiled, tf.concat([[-1], tf.shape(value)[1:]], 0))
+    rows.set_shape([None] + value.shape[1:].as_list())
+    return rows

@@ -31,8 +31,8 @@ class _Translator(tf.Module):
 
 
 def save(graphs, source_vocab, target_vocab, tokenizer_settings, path):
-    """Writes a SavedModel with the signatures `translate`, `greedy`, `encode` and
-    `decode_step`. Loading it needs `import tensorflow_text` first (its ops)."""
+    """Writes a SavedModel with the signatures `translate`, `greedy`, `beam`, `encode`
+    and `decode_step`. Loading it needs `import tensorflow_text` first (its ops)."""
     module = _Translator(
         graphs,
         Tokenizer(source_vocab, **tokenizer_settings["source"]),
@@ -42,6 +42,7 @@ def save(graphs, source_vocab, target_vocab, tokenizer_settings, path):
     signatures = {
         "translate": tf.function(module.translate).get_concrete_function(texts),
         "greedy": graphs.greedy_function(),
+        "beam": graphs.beam_function(),
         "encode": graphs.encode_function(),
         "decode_step": graphs.step_function(),
     }

@@ -5,14 +5,18 @@ Every backend offers the same three calls, on numpy arrays:
 - `encode(source_ids)`: `(batch, src_len)` int32, 0-padded -> `(state, memory)` dicts;
 - `step(token_ids, state, memory)`: one decoder step -> `(logits, new_state, attention)`
   (the step function `keras_s2s.decoding` drives);
-- `greedy_loop(source_ids)` -> `(tokens, lengths)`: the whole greedy loop in one call.
+- `greedy_loop(source_ids)` -> `(tokens, lengths)`: the whole greedy loop in one call;
+- `beam_loop(source_ids, length_penalty)` -> the dict of the beam graph's outputs
+  (`tokens`, `lengths`, `scores`, `ranking_scores`, `finished`, `count`): the whole
+  beam search in one call, at the beam size the bundle was exported with.
 
 Each call checks its arrays against the bundle's step contract first
 (`keras_s2s.runtime.contract`): a wrong shape, dtype, name or token id is a
 `ValueError` that says what was expected, on every backend alike.
 
-The whole-loop graph is loaded on the first `greedy_loop` call: decoding step by step
-(beam search, sampling, attention) never needs it, and it is as large as the other two.
+The whole-loop graphs are loaded on the first `greedy_loop` or `beam_loop` call:
+decoding step by step (beam search, sampling, attention) never needs them, and each is
+as large as the other two.
 """
 
 import functools
@@ -81,6 +85,14 @@ class Backend:
         """The whole greedy loop in one call -> `(tokens, lengths)`."""
         return self._run_greedy(self.contract.check_source_ids(source_ids))
 
+    def beam_loop(self, source_ids, length_penalty=0.0):
+        """The whole beam search in one call -> dict of `(batch, beam, ...)` arrays."""
+        if not (isinstance(length_penalty, (int, float, np.number)) and length_penalty >= 0
+                and np.isfinite(length_penalty)):
+            raise ValueError(f"length_penalty must be a finite number >= 0, got {length_penalty!r}.")
+        return self._run_beam(self.contract.check_source_ids(source_ids),
+                              np.float32(length_penalty))
+
     def _step_outputs(self, outputs):
         """A step graph's named outputs -> `(logits, new_state, attention)`."""
         new_state = {name: outputs[f"next_{name}"] for name in self.state_names}
@@ -93,6 +105,8 @@ class BundleBackend(Backend):
     def __init__(self, bundle):
         super().__init__(StepContract.from_bundle_meta(bundle.meta))
         self.bundle = bundle
+        # The beam graph's beam size (None: a bundle exported before it existed).
+        self.beam_size = bundle.meta.get("beam_size")
 
 
 def _load_error(path, runtime, error):
@@ -107,9 +121,10 @@ def _load_error(path, runtime, error):
 class LiteRTBackend(BundleBackend):
     """TFLite files of a bundle on the LiteRT interpreter (`ai_edge_litert`).
 
-    The encoder and the whole-loop graph were converted for batch 1 (the encoder's RNN
-    loop needs static shapes in TFLite), so a batch is encoded row by row, each row at
-    its own length, and the memory padded; `decoder_step` runs the batch at once.
+    The encoder and the whole-loop graphs were converted for batch 1 (the encoder's RNN
+    loop needs static shapes in TFLite), so a batch is encoded (and decoded by the
+    whole-loop graphs) row by row, each row at its own length, and the memory padded;
+    `decoder_step` runs the batch at once.
 
     Args:
         bundle: a `Bundle`.
@@ -150,6 +165,10 @@ class LiteRTBackend(BundleBackend):
     def _loop(self):
         return self._runner("translate", "translate", xnnpack=False)
 
+    @functools.cached_property
+    def _beam(self):
+        return self._runner("beam", "beam", xnnpack=False)
+
     def _run_encode(self, source_ids):
         rows = [self._encoder(source_ids=row[None, :n]) for row, n in
                 zip(source_ids, _row_lengths(source_ids))]
@@ -170,6 +189,11 @@ class LiteRTBackend(BundleBackend):
                    zip(source_ids, _row_lengths(source_ids))]
         return (np.concatenate([r["tokens"] for r in results]),
                 np.concatenate([r["lengths"] for r in results]))
+
+    def _run_beam(self, source_ids, length_penalty):
+        results = [self._beam(source_ids=row[None, :n], length_penalty=length_penalty)
+                   for row, n in zip(source_ids, _row_lengths(source_ids))]
+        return {name: np.concatenate([r[name] for r in results]) for name in results[0]}
 
 
 class OnnxBackend(BundleBackend):
@@ -205,6 +229,10 @@ class OnnxBackend(BundleBackend):
     def _loop(self):
         return self._session("translate")
 
+    @functools.cached_property
+    def _beam(self):
+        return self._session("beam")
+
     @staticmethod
     def _run(session, inputs):
         names = [output.name for output in session.get_outputs()]
@@ -220,3 +248,7 @@ class OnnxBackend(BundleBackend):
     def _run_greedy(self, source_ids):
         outputs = self._run(self._loop, {"source_ids": source_ids})
         return outputs["tokens"], outputs["lengths"]
+
+    def _run_beam(self, source_ids, length_penalty):
+        return self._run(self._beam, {"source_ids": source_ids,
+                                      "length_penalty": np.asarray(length_penalty, np.float32)})

@@ -102,8 +102,10 @@ class Translator:
             length_penalty: GNMT length penalty alpha for beam search (0: none).
             n_best: hypotheses returned per text (at most `beam_size`).
             batch_size: texts decoded together.
-            whole_loop: greedy search with the backend's one-call greedy graph (no
-                scores or attention: `score` is `None`); else step by step in Python.
+            whole_loop: decode with one call of the backend's whole-loop graph, greedy
+                (no scores or attention: `score` is `None`) or, with `beam_size` > 1,
+                beam search (scores, no attention; the beam size must be the one the
+                graph was exported with); else step by step in Python.
             sample: sample tokens instead of searching (with `temperature`, `top_k`,
                 `seed`; see `keras_s2s.decoding.sample`).
             max_length: the most tokens generated per text, the end token included
@@ -120,8 +122,10 @@ class Translator:
             raise ValueError(f"beam_size must be a positive int, got {beam_size!r}.")
         if not isinstance(n_best, (int, np.integer)) or not 1 <= n_best <= beam_size:
             raise ValueError(f"n_best must be between 1 and beam_size ({beam_size}), got {n_best!r}.")
-        if whole_loop and (beam_size > 1 or sample):
-            raise ValueError("whole_loop decodes greedily: it takes neither beam_size > 1 nor sample.")
+        if whole_loop and sample:
+            raise ValueError("whole_loop searches (greedy or beam): it does not sample.")
+        if whole_loop and beam_size > 1:
+            self._check_beam_graph(beam_size, max_length)
         if max_length is None:
             max_length = self.max_decode_length
         if not isinstance(max_length, (int, np.integer)) or isinstance(max_length, bool) \
@@ -150,8 +154,32 @@ class Translator:
                 results[i] = hypotheses
         return results
 
+    def _check_beam_graph(self, beam_size, max_length):
+        exported = getattr(self.backend, "beam_size", None)
+        if exported is None:
+            raise ValueError("This bundle has no whole-loop beam graph (exported before it "
+                             "existed): decode step by step (leave out whole_loop / "
+                             "--whole-loop) or export the model again.")
+        if beam_size != exported:
+            raise ValueError(
+                f"The whole-loop beam graph was exported for beam size {exported}, not "
+                f"{beam_size}: use beam size {exported}, decode step by step (leave out "
+                f"whole_loop / --whole-loop), or export again with --beam-size {beam_size}.")
+        if max_length not in (None, self.max_decode_length):
+            raise ValueError(
+                f"The whole-loop beam graph searches up to {self.max_decode_length} tokens "
+                f"(fixed at export), not max_length={max_length}: decode step by step.")
+
     def _decode_ids(self, ids, beam_size, length_penalty, n_best, whole_loop, sample,
                     temperature, top_k, seed, max_length):
+        if whole_loop and beam_size > 1:
+            found = self.backend.beam_loop(ids, length_penalty)
+            return [[Hypothesis(found["tokens"][i, j, :found["lengths"][i, j]].tolist(),
+                                float(found["scores"][i, j]), None,
+                                bool(found["finished"][i, j]),
+                                float(found["ranking_scores"][i, j]))
+                     for j in range(min(n_best, int(found["count"][i])))]
+                    for i in range(len(ids))]
         if whole_loop:
             tokens, lengths = self.backend.greedy_loop(ids)
             # Greedy decoding is the same on any prefix: a shorter max_length cuts the
