@@ -206,6 +206,14 @@ class PyTokenizer:
         self.lowercase = lowercase
         self._ids = {token: i for i, token in enumerate(vocab.tokens)}
 
+    @classmethod
+    def from_description(cls, description, side):
+        """The tokenizer of one side (`"source"` or `"target"`) of a bundle's
+        `tokenizer.json` (see `keras_s2s.text.description`)."""
+        from keras_s2s.text.description import from_description
+
+        return from_description(description, side)
+
     def standardize(self, text):
         return standardize(text, self.lowercase)
 
