@@ -3,7 +3,7 @@
 Every install (`pip install keras_s2s[runtime]` included) carries, under
 `<prefix>/share/keras_s2s/`, what a device needs of each zoo model: its model card
 (`saved_models/<name>/card.json`, `README.md`) and the TFLite and ONNX files of its
-bundle (`export/<name>/`: `bundle.json`, vocabularies, `*.tflite`, `*.onnx`), so zoo
+bundle (`export/<name>/`: `bundle.json`, the tokenizer files, `*.tflite`, `*.onnx`), so zoo
 names resolve without the repository and without TensorFlow
 (`keras_s2s.zoo.trained.zoo_roots`). The Keras model and the SavedModel stay in the
 repository.
@@ -15,7 +15,7 @@ import os
 from setuptools import setup
 
 SHARE = "share/keras_s2s"
-DEVICE_FILES = {"export": ("bundle.json", "*.txt", "*.tflite", "*.onnx"),
+DEVICE_FILES = {"export": ("bundle.json", "tokenizer*.json", "*.txt", "*.tflite", "*.onnx"),
                 "saved_models": ("card.json", "README.md")}
 
 

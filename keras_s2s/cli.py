@@ -394,6 +394,10 @@ def _add_translate_parser(commands):
                         "INPUT_INDEX<TAB>SCORE<TAB>TEXT (needs --beam >= N)")
     p.add_argument("--length-penalty", type=_non_negative_float, default=0.0)
     p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--whole-loop", action="store_true",
+                   help="decode with one call of the bundle's whole-loop graph per batch "
+                        "(TFLite: per sentence): greedy, or beam search with --beam at the "
+                        "beam size the bundle was exported with")
     p.add_argument("--max-length", type=_positive_int, metavar="N",
                    help="most tokens generated per input (default: the model's limit)")
     sampling = p.add_argument_group("sampling (instead of greedy or beam search)")
@@ -485,6 +489,7 @@ def _translate(args):
     trained = _load_translator(args.model, args.backend)
     results = trained.decode(texts, beam_size=args.beam, length_penalty=args.length_penalty,
                              n_best=args.nbest, batch_size=args.batch_size,
+                             whole_loop=args.whole_loop,
                              max_length=args.max_length, sample=args.sample,
                              temperature=args.temperature, top_k=args.top_k, seed=args.seed)
     for index, hypotheses in enumerate(results):
@@ -528,6 +533,9 @@ def _add_export_parser(commands):
                    help=f"comma-separated formats (default: all of {','.join(FORMATS)})")
     p.add_argument("--quantize", choices=QUANTIZATIONS, default="none",
                    help="TFLite quantization (int8 calibrates on training sources)")
+    p.add_argument("--beam-size", type=_positive_int, default=4, metavar="K",
+                   help="beam size of the whole-loop beam graph (default 4; its length "
+                        "penalty is an input)")
     p.add_argument("--check", type=_non_negative_int, default=100, metavar="N",
                    help="held-out sources decoded on every backend after export (default 100; 0: none)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
@@ -545,7 +553,7 @@ def _export(args):
     from keras_s2s.zoo.trained import resolve
 
     report = export_bundle(resolve(args.model), args.out, formats=formats, quantize=args.quantize,
-                           check_size=args.check, log=log)
+                           check_size=args.check, beam_size=args.beam_size, log=log)
     if args.json:
         print(json.dumps(report, separators=(",", ":")))
         return
@@ -612,6 +620,10 @@ def _add_zoo_parser(commands):
     build.add_argument("--quiet", action="store_true",
                        help="one line per epoch, also on a terminal")
     build.set_defaults(run=_zoo_build)
+    again = actions.add_parser("export", help="export built models again into export/ (same "
+                                              "weights) and update their cards' bundle sizes")
+    again.add_argument("names", nargs="*", metavar="NAME", help="default: every trained model")
+    again.set_defaults(run=_zoo_export)
 
 
 def _zoo_list(args):
@@ -663,6 +675,14 @@ def _zoo_build(args):
     for card in cards:
         print(f"{card['name']:18} exact match {card['metrics']['exact_match']:.4f}  "
               f"BLEU {card['metrics']['bleu']:6.2f}")
+
+
+def _zoo_export(args):
+    from keras_s2s.zoo.build import export_all
+
+    for card in export_all(args.names or None, log=lambda message: print(message, flush=True)):
+        kib = card["bundle"]["kib"]
+        print(f"{card['name']:18} " + "  ".join(f"{fmt} {size:,.0f} KiB" for fmt, size in kib.items()))
 
 
 # === quickstart ===

@@ -35,10 +35,14 @@ def test_export_writes_every_format_and_checks_it(exported):
                  "encoder.onnx", "decoder_step.onnx", "translate.onnx", "source_vocab.txt",
                  "saved_model/saved_model.pb"):
         assert report["sizes"][name] > 0, name
-    assert set(report["checks"]) == {f"{b}/{m}" for b in BACKENDS[1:] for m in ("step", "whole_loop")}
+    assert set(report["checks"]) == {f"{b}/{m}" for b in BACKENDS[1:]
+                                     for m in ("step", "whole_loop", "beam")}
     for name, check in report["checks"].items():
         assert check["sentences"] == 20
-        assert check["token_agreement"] == 1.0, name
+        if name.endswith("/beam"):  # the beam graph against beam search over the step graph
+            assert check["nbest_agreement"] == 1.0 and check["max_score_difference"] < 1e-4, name
+        else:
+            assert check["token_agreement"] == 1.0, name
     on_disk = json.load(open(os.path.join(bundle, "bundle.json")))
     assert on_disk["checks"] == report["checks"]
 
@@ -57,6 +61,23 @@ def test_translate_gives_the_same_text_on_every_backend(exported, capsys):
                 assert out == expected, backend
             else:
                 assert out.count("\n") == len(SOURCES)
+
+
+def test_translate_whole_loop_beam_gives_the_step_by_step_n_best(exported, capsys):
+    _, bundle, _ = exported
+    for backend in BACKENDS:
+        options = ["--backend", backend, "--beam", "4", "--nbest", "4", "--length-penalty", "0.6"]
+        assert main(["translate", bundle, *options] + SOURCES) == 0
+        expected = capsys.readouterr().out
+        assert main(["translate", bundle, *options, "--whole-loop"] + SOURCES) == 0
+        found = capsys.readouterr().out
+        # INDEX<TAB>SCORE<TAB>TEXT: the same texts, the same scores (printed to 4 decimals).
+        rows = [[line.split("\t") for line in out.splitlines()] for out in (found, expected)]
+        assert [(i, text) for i, _, text in rows[0]] == [(i, text) for i, _, text in rows[1]]
+        assert all(abs(float(a[1]) - float(b[1])) <= 2e-4 for a, b in zip(*rows)), backend
+        assert len(rows[0]) == 4 * len(SOURCES)
+    assert main(["translate", bundle, "--backend", "onnx", "--beam", "3", "--whole-loop", "x"]) == 2
+    assert "exported for beam size 4, not 3" in capsys.readouterr().err
 
 
 def test_evaluate_on_a_bundle_matches_the_model_directory(exported, capsys):
@@ -107,8 +128,10 @@ def test_deployment_guide_snippets_run_on_a_bundle(exported, monkeypatch, marker
     if marker == "Interpreter(":
         assert names["out"]["logits"].shape[0] == 1
         assert names["out"]["next_h0"].shape == names["encoded"]["h0"].shape
+        assert names["nbest"]["tokens"].shape[:2] == names["nbest"]["scores"].shape == (1, 4)
     else:
         assert names["tokens"].shape[0] == names["lengths"].shape[0] == 2
+        assert names["nbest"]["scores"].shape == (2, 4) and names["best"].ndim == 1
 
 
 def test_translate_on_tflite_and_onnx_does_not_import_tensorflow(exported):

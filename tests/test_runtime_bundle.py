@@ -234,8 +234,8 @@ def stub_translator(bundle):
     ({"beam_size": 2.0}, "beam_size must be a positive int"),
     ({"beam_size": 2, "n_best": 3}, r"n_best must be between 1 and beam_size \(2\)"),
     ({"n_best": 0}, "n_best must be between 1"),
-    ({"beam_size": 4, "whole_loop": True}, "whole_loop decodes greedily"),
-    ({"sample": True, "whole_loop": True}, "whole_loop decodes greedily"),
+    ({"beam_size": 4, "whole_loop": True}, "has no whole-loop beam graph"),
+    ({"sample": True, "whole_loop": True}, "whole_loop searches .* it does not sample"),
     ({"batch_size": 0}, "batch_size must be a positive int"),
 ])
 def test_decode_rejects_bad_options(options, match, stub_translator):
@@ -260,7 +260,8 @@ def test_texts_without_tokens_translate_to_nothing_without_the_backend(options, 
 def test_blank_texts_leave_the_other_rows_alone(backend, bundle):
     translator = runtime.load(bundle, backend=backend)
     mixed = [BLANK_TEXTS[0], TEXTS[0], BLANK_TEXTS[1], TEXTS[1], TEXTS[2]]
-    for options in ({}, {"whole_loop": True}, {"beam_size": 3}):
+    for options in ({}, {"whole_loop": True}, {"beam_size": 3},
+                    {"beam_size": 4, "whole_loop": True}):
         alone = translator.translate(TEXTS[:3], **options)
         assert translator.translate(mixed, batch_size=2, **options) == \
             ["", alone[0], "", alone[1], alone[2]]
@@ -292,11 +293,12 @@ def cut_down(bundle, tmp_path, keep):
 
 @pytest.mark.parametrize("backend", ["tflite", "onnx"])
 def test_a_bundle_with_one_formats_files_runs_on_that_backend(backend, bundle, tmp_path):
-    files = [f"{role}.{backend}" for role in ("encoder", "decoder_step", "translate")]
+    files = [f"{role}.{backend}" for role in ("encoder", "decoder_step", "translate", "beam")]
     device = cut_down(bundle, tmp_path, files)
     full = runtime.load(bundle, backend=backend)
     translator = runtime.load(device, backend=backend)
-    for options in ({}, {"whole_loop": True}, {"beam_size": 3}):
+    for options in ({}, {"whole_loop": True}, {"beam_size": 3},
+                    {"beam_size": 4, "whole_loop": True}):
         assert translator.translate(TEXTS, **options) == full.translate(TEXTS, **options)
     assert Bundle(device).available_formats == [backend]
     other = "onnx" if backend == "tflite" else "tflite"
@@ -311,6 +313,8 @@ def test_without_the_whole_loop_graph_step_decoding_still_runs(bundle, tmp_path)
     assert translator.translate(TEXTS) == runtime.load(bundle, backend="tflite").translate(TEXTS)
     with pytest.raises(BundleError, match=r"no translate\.tflite.*leave out --whole-loop"):
         translator.translate(TEXTS, whole_loop=True)
+    with pytest.raises(BundleError, match=r"no beam\.tflite.*leave out --whole-loop"):
+        translator.translate(TEXTS, whole_loop=True, beam_size=4)
 
 
 def test_a_cut_down_bundle_is_still_verified(bundle, tmp_path):
@@ -324,8 +328,9 @@ def test_export_writes_only_the_formats_asked_for(model_dir, tmp_path):
     out = tmp_path / "tflite_only"
     report = export_bundle(model_dir, str(out), formats=["tflite"], check_size=5, log=quiet)
     written = list_files(out)
-    assert written == sorted([BUNDLE_FILE, "decoder_step.tflite", "encoder.tflite",
-                              "source_vocab.txt", "target_vocab.txt", "translate.tflite"])
+    assert written == sorted([BUNDLE_FILE, "beam.tflite", "decoder_step.tflite",
+                              "encoder.tflite", "source_vocab.txt", "target_vocab.txt",
+                              "tokenizer.json", "tokenizer_conformance.json", "translate.tflite"])
     meta = read_meta(out)
     assert list(meta["formats"]) == ["tflite"]
     assert sorted(meta["files"]) == [name for name in written if name != BUNDLE_FILE]

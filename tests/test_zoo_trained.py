@@ -76,6 +76,31 @@ def test_every_committed_bundle_decodes_like_its_keras_model(name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list_trained())
+def test_every_committed_beam_graph_is_beam_search_on_its_bundle(name):
+    """On the held-out set, each format's whole-loop beam graph gives the n-best lists of
+    `keras_s2s.decoding.beam_search` over the same bundle's step graph, token for
+    token, with scores within 1e-4."""
+    from keras_s2s import runtime
+
+    sources = _test_sources(read_card(name), CHECK_SENTENCES)
+    assert runtime.Bundle(bundle_dir(name)).meta["beam_size"] == 4
+    for backend in ("tflite", "onnx", "savedmodel"):
+        translator = runtime.load(bundle_dir(name), backend=backend)
+        for penalty in (0.0, 1.0):
+            options = {"beam_size": 4, "n_best": 4, "length_penalty": penalty}
+            graph = translator.decode(sources, whole_loop=True, **options)
+            python = translator.decode(sources, **options)
+            assert [[h.tokens for h in hs] for hs in graph] == \
+                [[h.tokens for h in hs] for hs in python], (backend, penalty)
+            for found, expected in zip(graph, python):
+                for a, b in zip(found, expected):
+                    assert a.finished == b.finished
+                    assert abs(a.score - b.score) < 1e-4, (backend, penalty)
+                    assert abs(a.ranking_score - b.ranking_score) < 1e-4, (backend, penalty)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list_trained())
 def test_card_metrics_are_reproduced_by_evaluate(name, capsys):
     card = read_card(name)
     assert main(["evaluate", name, "--json"]) == 0

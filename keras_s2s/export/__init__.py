@@ -90,20 +90,22 @@ def _calibration(trained, graphs, sources):
 
 
 def tflite_functions(graphs):
-    """Role -> `(signature key, concrete function)` of the three TFLite files."""
+    """Role -> `(signature key, concrete function)` of the four TFLite files."""
     return {
         "encoder": ("encode", graphs.encode_function(batch_size=1)),
         "decoder_step": ("decode_step", graphs.step_function()),
         "translate": ("translate", graphs.greedy_function(batch_size=1)),
+        "beam": ("beam", graphs.beam_function(batch_size=1)),
     }
 
 
 def onnx_functions(graphs):
-    """Role -> `(function, input signature)` of the three ONNX files."""
+    """Role -> `(function, input signature)` of the four ONNX files."""
     return {
         "encoder": (graphs.encode, [graphs.source_spec()]),
         "decoder_step": (graphs.decode_step, graphs.step_specs()),
         "translate": (graphs.greedy, [graphs.source_spec()]),
+        "beam": (graphs.beam, graphs.beam_specs()),
     }
 
 
@@ -130,8 +132,8 @@ def _write_tflite(graphs, directory, quantize, calibration, roles=None, applied=
             raise RuntimeError(f"The TFLite {role} needs Flex ops {flex}; exports must use builtins only.")
         with open(os.path.join(directory, FORMAT_FILES["tflite"][role]), "wb") as f:
             f.write(model)
-    return {"encoder_batch_size": 1, "translate_batch_size": 1, "quantization": quantize,
-            "quantization_by_file": applied}
+    return {"encoder_batch_size": 1, "translate_batch_size": 1, "beam_batch_size": 1,
+            "quantization": quantize, "quantization_by_file": applied}
 
 
 def _write_onnx(graphs, directory):
@@ -162,7 +164,61 @@ def step_contract(graphs):
             "encode_inputs": {"source_ids": spec([None], "int32")},
             "step_inputs": inputs, "step_outputs": outputs,
             "greedy_outputs": {"tokens": spec([graphs.max_decode_length], "int32"),
-                               "lengths": {"shape": ["batch"], "dtype": "int32"}}}
+                               "lengths": {"shape": ["batch"], "dtype": "int32"}},
+            "beam_inputs": {"source_ids": spec([None], "int32"),
+                            "length_penalty": {"shape": [], "dtype": "float32"}},
+            "beam_outputs": {
+                "tokens": spec([graphs.beam_size, graphs.max_decode_length], "int32"),
+                "lengths": spec([graphs.beam_size], "int32"),
+                "scores": spec([graphs.beam_size], "float32"),
+                "ranking_scores": spec([graphs.beam_size], "float32"),
+                "finished": spec([graphs.beam_size], "int32"),
+                "count": {"shape": ["batch"], "dtype": "int32"}}}
+
+
+def _write_tokenizer_files(trained, directory, size=200):
+    """`tokenizer.json` (the portable description of both tokenizers) and
+    `tokenizer_conformance.json` (source strings with the ids they must become, target
+    ids with the text they must turn back into), the expected values computed by the
+    tensorflow-text tokenizers the model was trained with."""
+    import tensorflow as tf
+
+    from keras_s2s.text import description
+    from keras_s2s.text.tokenizer import Tokenizer
+
+    translator = trained.translator
+    write_json(os.path.join(directory, description.DESCRIPTION_FILE),
+               description.tokenizer_description(translator.source_tokenizer,
+                                                 translator.target_tokenizer))
+    settings = trained.meta["tokenizer"]
+    pairs = []
+    for split in ("test", "dev"):
+        try:
+            pairs = _recorded_pairs(trained.meta, split)
+        except (OSError, ValueError):
+            pairs = []
+        if pairs:
+            break
+    texts = description.conformance_texts([s for s, _ in pairs[:size]])
+    targets = list(dict.fromkeys([t for _, t in pairs[:size]] + description.AWKWARD_TEXTS))
+    source = Tokenizer(trained.source_vocab, **settings["source"])
+    target = Tokenizer(trained.target_vocab, **settings["target"])
+    source_ids = source.tokenize(texts).to_list() if texts else []
+    target_ids = target.tokenize(targets).to_list()
+    ended = tf.ragged.constant([ids + [END_ID] for ids in target_ids], dtype=tf.int32)
+    decoded = [t.decode("utf-8") for t in target.detokenize(ended).numpy()]
+    write_json(os.path.join(directory, description.CONFORMANCE_FILE), {
+        "format": "keras_s2s.tokenizer_conformance", "format_version": 1,
+        "source": [{"text": text, "ids": ids} for text, ids in zip(texts, source_ids)],
+        "target": [{"text": text, "ids": ids, "detokenized": back}
+                   for text, ids, back in zip(targets, target_ids, decoded)],
+    })
+
+
+def _recorded_pairs(meta, split):
+    from keras_s2s.data.recorded import recorded_split
+
+    return recorded_split(meta.get("data", {}), split) or []
 
 
 def _check(directory, formats, sources, reference, log):
@@ -182,7 +238,28 @@ def _check(directory, formats, sources, reference, log):
             if result["token_agreement"] < MIN_AGREEMENT:
                 log(f"  WARNING: {backend} ({mode}) agrees with Keras on fewer than "
                     f"{MIN_AGREEMENT:.0%} of the tokens; check the quantization.")
+        result = beam_agreement(translator, sources)
+        checks[f"{backend}/beam"] = result
+        log(f"  {backend:10s} {'beam':10s} n-best agreement of the beam graph with beam "
+            f"search over the step graph {result['nbest_agreement']:.4f}, scores within "
+            f"{result['max_score_difference']:.1e} ({result['sentences']} sentences)")
     return checks
+
+
+def beam_agreement(translator, sources, length_penalty=0.6):
+    """How the whole-loop beam graph of a translator's backend compares with
+    `keras_s2s.decoding.beam_search` driving its step graph: the share of sources
+    whose n-best lists (all `beam_size` hypotheses) are token for token the same, and
+    the largest difference of a score."""
+    k = translator.backend.beam_size
+    options = {"beam_size": k, "n_best": k, "length_penalty": length_penalty}
+    graph = translator.decode(sources, whole_loop=True, **options)
+    python = translator.decode(sources, **options)
+    same = sum([h.tokens for h in a] == [h.tokens for h in b] for a, b in zip(graph, python))
+    scores = [abs(x.score - y.score) for a, b in zip(graph, python) for x, y in zip(a, b)
+              if x.tokens == y.tokens]
+    return {"nbest_agreement": same / len(sources) if sources else 1.0,
+            "max_score_difference": max(scores, default=0.0), "sentences": len(sources)}
 
 
 @contextlib.contextmanager
@@ -200,7 +277,7 @@ def _quiet_tensorflow_warnings():
 
 
 def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=100,
-                  calibration_size=100, min_agreement=MIN_AGREEMENT, log=print):
+                  calibration_size=100, min_agreement=MIN_AGREEMENT, beam_size=4, log=print):
     """Writes the bundle of the model directory `model_dir` to `out`.
 
     Args:
@@ -215,6 +292,9 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
         min_agreement: with int8, if the int8 `decoder_step` (weights and activations)
             agrees with Keras on fewer tokens than this, it is converted again with int8
             weights only (`"dynamic"`), recorded in `quantization_by_file`.
+        beam_size: the beam size of the whole-loop beam graph (`beam`), fixed at
+            export and recorded in `bundle.json` (`beam_size`); its length penalty is an
+            input.
         log: where progress lines go.
 
     Returns:
@@ -234,7 +314,7 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
     started = time.perf_counter()
     trained = TrainedModel.load(model_dir)
     meta = trained.meta
-    graphs = ExportGraphs(trained.model, meta["max_decode_length"])
+    graphs = ExportGraphs(trained.model, meta["max_decode_length"], beam_size)
     calibration = None
     if quantize == "int8":
         sources = _sample_sources(meta, "train", calibration_size)
@@ -249,6 +329,7 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
     with atomic_directory(out) as tmp, _quiet_tensorflow_warnings():
         trained.source_vocab.save(os.path.join(tmp, SOURCE_VOCAB_FILE))
         trained.target_vocab.save(os.path.join(tmp, TARGET_VOCAB_FILE))
+        _write_tokenizer_files(trained, tmp)
         for name in formats:
             log(f"Exporting {name} ...")
             extra = {}
@@ -263,7 +344,7 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
 
                 savedmodel.save(graphs, trained.source_vocab, trained.target_vocab,
                                 meta["tokenizer"], os.path.join(tmp, "saved_model"))
-                extra = {"signatures": ["translate", "greedy", "encode", "decode_step"]}
+                extra = {"signatures": ["translate", "greedy", "beam", "encode", "decode_step"]}
             elif name == "tflite":
                 extra = _write_tflite(graphs, tmp, quantize, calibration)
             elif name == "onnx":
@@ -277,6 +358,7 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
             "model": meta["model"],
             "special_ids": {"pad": PAD_ID, "start": START_ID, "end": END_ID, "unk": UNK_ID},
             "max_decode_length": meta["max_decode_length"],
+            "beam_size": graphs.beam_size,
             "max_source_length": meta.get("filter", {}).get("max_source_length"),
             "tokenizer": {
                 side: {**meta["tokenizer"][side], "vocab": vocab}

@@ -8,14 +8,18 @@ see `export/README.md`):
                            the sha256 of every other file
     source_vocab.txt       vocabularies, one token per line (ids are line numbers)
     target_vocab.txt
+    tokenizer.json         both tokenizers described for a port to another language,
+    tokenizer_conformance.json   and the cases such a port must pass
     model.keras            the trained Keras model
     saved_model/           SavedModel: signatures translate, greedy, encode, decode_step
     encoder.tflite         TFLite (builtin ops): encode (batch 1), decode_step, and the
     decoder_step.tflite    whole greedy loop (batch 1)
     translate.tflite
-    encoder.onnx           ONNX: the same three graphs, dynamic batch
+    beam.tflite            the whole beam search (batch 1; beam size in bundle.json)
+    encoder.onnx           ONNX: the same four graphs, dynamic batch
     decoder_step.onnx
     translate.onnx
+    beam.onnx
 
 A bundle may be cut down for a device: a backend needs `bundle.json`, the vocabularies
 and its own files (`REQUIRED_ROLES`; the whole-loop graph `translate` only for
@@ -26,6 +30,7 @@ import hashlib
 import json
 import os
 
+from keras_s2s.text.description import CONFORMANCE_FILE, DESCRIPTION_FILE
 from keras_s2s.text.pytokenizer import PyTokenizer
 from keras_s2s.text.vocabulary import Vocabulary
 
@@ -34,18 +39,20 @@ FORMAT_VERSION = 1
 BUNDLE_FILE = "bundle.json"
 SOURCE_VOCAB_FILE = "source_vocab.txt"
 TARGET_VOCAB_FILE = "target_vocab.txt"
+# The tokenizers described for ports to other languages (keras_s2s.text.description).
+TOKENIZER_FILES = (DESCRIPTION_FILE, CONFORMANCE_FILE)
 # The files of each format, relative to the bundle directory.
 FORMAT_FILES = {
     "keras": {"model": "model.keras"},
     "savedmodel": {"model": "saved_model"},
     "tflite": {"encoder": "encoder.tflite", "decoder_step": "decoder_step.tflite",
-               "translate": "translate.tflite"},
+               "translate": "translate.tflite", "beam": "beam.tflite"},
     "onnx": {"encoder": "encoder.onnx", "decoder_step": "decoder_step.onnx",
-             "translate": "translate.onnx"},
+             "translate": "translate.onnx", "beam": "beam.onnx"},
 }
 FORMATS = tuple(FORMAT_FILES)
-# What a backend cannot load without; a format's other files (the whole-loop graph)
-# are needed only by the calls that use them.
+# What a backend cannot load without; a format's other files (the whole-loop greedy and
+# beam graphs) are needed only by the calls that use them.
 REQUIRED_ROLES = {"keras": ("model",), "savedmodel": ("model",),
                   "tflite": ("encoder", "decoder_step"), "onnx": ("encoder", "decoder_step")}
 
@@ -150,6 +157,9 @@ class Bundle:
         formats = self.available_formats if formats is None else list(formats)
         vocabularies = [self.meta["tokenizer"][side]["vocab"] for side in ("source", "target")]
         names = [name for name in vocabularies if name in self.meta["files"]]
+        # The portable tokenizer files, when this copy of the bundle has them.
+        names += [name for name in TOKENIZER_FILES if name in self.meta["files"]
+                  and os.path.isfile(os.path.join(self.path, name))]
         for format_name in formats:
             self._check_has_format(format_name)
             required = self._format_files(format_name, REQUIRED_ROLES.get(format_name))
@@ -209,7 +219,7 @@ class Bundle:
                 f"Bundle {self.path} has no {name}: it was left out of this copy of the "
                 f"bundle, and {format_name}'s {role} graph needs it"
                 + (" (decode step by step instead: leave out --whole-loop)."
-                   if role == "translate" else ".")
+                   if role in ("translate", "beam") else ".")
             )
         return path
 

@@ -41,10 +41,15 @@ def _machine():
 def _bundle_summary(report):
     from keras_s2s.runtime import Bundle
 
-    sizes = Bundle(report["bundle"], verify=False).format_bytes()
+    bundle = Bundle(report["bundle"], verify=False)
+    sizes = bundle.format_bytes()
+    checks = sorted(report["checks"].items())
     return {"kib": {fmt: round(size / 1024, 1) for fmt, size in sorted(sizes.items())},
+            "beam_size": bundle.meta.get("beam_size"),
             "token_agreement": {key: round(check["token_agreement"], 4)
-                                for key, check in sorted(report["checks"].items())}}
+                                for key, check in checks if "token_agreement" in check},
+            "beam_nbest_agreement": {key: round(check["nbest_agreement"], 4)
+                                     for key, check in checks if "nbest_agreement" in check}}
 
 
 def card_markdown(card):
@@ -78,6 +83,12 @@ def card_markdown(card):
                   "Sizes (KiB): " + ", ".join(f"{k} {v:,.0f}" for k, v in kib.items()) + ".",
                   "Token agreement with Keras on held-out sources: " + ", ".join(
                       f"{k} {v:.4f}" for k, v in card["bundle"]["token_agreement"].items()) + "."]
+        if card["bundle"].get("beam_nbest_agreement"):
+            lines.append(
+                f"Whole-loop beam graph (beam {card['bundle']['beam_size']}): n-best "
+                "lists equal to beam search over the step graph on held-out sources: "
+                + ", ".join(f"{k.split('/')[0]} {v:.4f}"
+                            for k, v in card["bundle"]["beam_nbest_agreement"].items()) + ".")
     lines += ["", "## Use", "", "```bash",
               f"keras-s2s translate {card['name']} \"{card['example']}\"",
               f"keras-s2s translate {card['name']} --backend onnx \"{card['example']}\"",
@@ -139,11 +150,26 @@ def build(name, root=None, verbose=2, log=print):
             trained.save_files(tmp)
             shutil.copy(os.path.join(work, "model", HISTORY_FILE), os.path.join(tmp, HISTORY_FILE))
             _write_card(tmp, card)
+    card = export(name, root, log)
+    log(f"== {name}: exact match {metrics['exact_match']:.4f}, BLEU {metrics['bleu']:.2f}")
+    return card
+
+
+def export(name, root=None, log=print):
+    """Exports a built zoo model's committed Keras model again into its bundle (after a
+    change to the export: same weights, new graphs) and updates the bundle section of its
+    card; returns the card."""
+    from keras_s2s.export import export_bundle
+    from keras_s2s.zoo.trained import read_card
+
+    if name not in TRAINED:
+        raise ValueError(f"Unknown zoo model {name!r}: choose from {', '.join(list_trained())}.")
+    root = root or build_root()
+    card = read_card(name, root)
     log(f"== {name}: exporting to {bundle_dir(name, root)}")
     report = export_bundle(model_dir(name, root), bundle_dir(name, root), log=log)
     card["bundle"] = _bundle_summary(report)
     _write_card(model_dir(name, root), card)
-    log(f"== {name}: exact match {metrics['exact_match']:.4f}, BLEU {metrics['bleu']:.2f}")
     return card
 
 
@@ -171,6 +197,13 @@ def build_all(names=None, root=None, verbose=2, log=print):
     """`build()` for each name (default: every zoo model), then the index
     `saved_models/README.md`; returns the cards."""
     cards = [build(name, root, verbose, log) for name in (names or list_trained())]
+    write_index(root)
+    return cards
+
+
+def export_all(names=None, root=None, log=print):
+    """`export()` for each name (default: every zoo model), then the index."""
+    cards = [export(name, root, log) for name in (names or list_trained())]
     write_index(root)
     return cards
 
