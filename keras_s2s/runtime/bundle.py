@@ -11,7 +11,7 @@ see `export/README.md`):
     tokenizer.json         both tokenizers described for a port to another language,
     tokenizer_conformance.json   and the cases such a port must pass
     model.keras            the trained Keras model
-    saved_model/           SavedModel: signatures translate, greedy, encode, decode_step
+    saved_model/           SavedModel: signatures translate, greedy, beam, encode, decode_step
     encoder.tflite         TFLite (builtin ops): encode (batch 1), decode_step, and the
     decoder_step.tflite    whole greedy loop (batch 1)
     translate.tflite
@@ -22,8 +22,8 @@ see `export/README.md`):
     beam.onnx
 
 A bundle may be cut down for a device: a backend needs `bundle.json`, the vocabularies
-and its own files (`REQUIRED_ROLES`; the whole-loop graph `translate` only for
-whole-loop decoding), and only those are verified when it loads.
+and its own files (`REQUIRED_ROLES`; the whole-loop graphs `translate` and `beam` only
+for whole-loop decoding), and only those are verified when it loads.
 """
 
 import hashlib
@@ -96,7 +96,7 @@ class Bundle:
     >>> bundle.max_decode_length
     20
     >>> bundle.source_tokenizer().tokenize("23.11.2026")[:3]
-    [11, 12, 8]
+    [6, 9, 23]
     """
 
     def __init__(self, path, verify=True, formats=None):
