@@ -48,17 +48,19 @@ def token_agreement(references, candidates):
             "sequence_agreement": same / n if n else 1.0, "sentences": n}
 
 
-def _sample_sources(meta, split, size):
-    """Up to `size` source texts of a recorded split (`None` if the data is gone)."""
+def _recorded_pairs(meta, split):
+    """The `(source, target)` pairs of a recorded split (`[]` if the data is gone)."""
     from keras_s2s.data.recorded import recorded_split
 
     try:
-        pairs = recorded_split(meta.get("data", {}), split)
+        return recorded_split(meta.get("data", {}), split) or []
     except (OSError, ValueError):
-        return None
-    if not pairs:
-        return None
-    return [source for source, _ in pairs[:size]]
+        return []
+
+
+def _sample_sources(meta, split, size):
+    """Up to `size` source texts of a recorded split (`None` if the data is gone)."""
+    return [source for source, _ in _recorded_pairs(meta, split)[:size]] or None
 
 
 def _calibration(trained, graphs, sources):
@@ -191,19 +193,12 @@ def _write_tokenizer_files(trained, directory, size=200):
                description.tokenizer_description(translator.source_tokenizer,
                                                  translator.target_tokenizer))
     settings = trained.meta["tokenizer"]
-    pairs = []
-    for split in ("test", "dev"):
-        try:
-            pairs = _recorded_pairs(trained.meta, split)
-        except (OSError, ValueError):
-            pairs = []
-        if pairs:
-            break
+    pairs = _recorded_pairs(trained.meta, "test") or _recorded_pairs(trained.meta, "dev")
     texts = description.conformance_texts([s for s, _ in pairs[:size]])
     targets = list(dict.fromkeys([t for _, t in pairs[:size]] + description.AWKWARD_TEXTS))
     source = Tokenizer(trained.source_vocab, **settings["source"])
     target = Tokenizer(trained.target_vocab, **settings["target"])
-    source_ids = source.tokenize(texts).to_list() if texts else []
+    source_ids = source.tokenize(texts).to_list()
     target_ids = target.tokenize(targets).to_list()
     ended = tf.ragged.constant([ids + [END_ID] for ids in target_ids], dtype=tf.int32)
     decoded = [t.decode("utf-8") for t in target.detokenize(ended).numpy()]
@@ -214,11 +209,6 @@ def _write_tokenizer_files(trained, directory, size=200):
                    for text, ids, back in zip(targets, target_ids, decoded)],
     })
 
-
-def _recorded_pairs(meta, split):
-    from keras_s2s.data.recorded import recorded_split
-
-    return recorded_split(meta.get("data", {}), split) or []
 
 
 def _check(directory, formats, sources, reference, log):

@@ -73,21 +73,10 @@ STANDARDIZE_STEPS = [
 ]
 
 
-def _ranges(codes):
-    """Sorted code points -> `[[first, last], ...]` inclusive ranges."""
-    ranges = []
-    for code in sorted(codes):
-        if ranges and ranges[-1][1] == code - 1:
-            ranges[-1][1] = code
-        else:
-            ranges.append([code, code])
-    return ranges
-
-
 def _lowercase_steps():
     return [
         {"step": "lowercase", "mapping": "unicode_full_case_mapping",
-         "keep_case": _ranges(pytokenizer._UNKNOWN_TO_ICU),
+         "keep_case": [list(r) for r in pytokenizer._NEW_SINCE_UNICODE_14],
          "final_sigma_overrides": {"cased": [0x0130], "case_ignorable": [0x1734]}},
         {"step": "nfkc"},
     ]

@@ -8,6 +8,7 @@ This module imports no TensorFlow.
 """
 
 import difflib
+import functools
 import json
 import os
 
@@ -21,8 +22,10 @@ CHECKOUT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 SHARE = "share/keras_s2s"
 
 
+@functools.lru_cache(maxsize=None)
 def _installed_root():
-    """`<prefix>/share/keras_s2s` of the installed distribution, or None."""
+    """`<prefix>/share/keras_s2s` of the installed distribution, or None (read from its
+    RECORD once per process)."""
     from importlib import metadata
 
     try:
