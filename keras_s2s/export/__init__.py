@@ -180,35 +180,46 @@ def step_contract(graphs):
 
 def _write_tokenizer_files(trained, directory, size=200):
     """`tokenizer.json` (the portable description of both tokenizers) and
-    `tokenizer_conformance.json` (source strings with the ids they must become, target
-    ids with the text they must turn back into), the expected values computed by the
-    tensorflow-text tokenizers the model was trained with."""
-    import tensorflow as tf
-
+    `tokenizer_conformance.json` (see `conformance_cases`) for the model's held-out
+    pairs."""
     from keras_s2s.text import description
-    from keras_s2s.text.tokenizer import Tokenizer
 
     translator = trained.translator
     write_json(os.path.join(directory, description.DESCRIPTION_FILE),
                description.tokenizer_description(translator.source_tokenizer,
                                                  translator.target_tokenizer))
-    settings = trained.meta["tokenizer"]
     pairs = _recorded_pairs(trained.meta, "test") or _recorded_pairs(trained.meta, "dev")
-    texts = description.conformance_texts([s for s, _ in pairs[:size]])
-    targets = list(dict.fromkeys([t for _, t in pairs[:size]] + description.AWKWARD_TEXTS))
-    source = Tokenizer(trained.source_vocab, **settings["source"])
-    target = Tokenizer(trained.target_vocab, **settings["target"])
+    cases = conformance_cases(trained.source_vocab, trained.target_vocab,
+                              trained.meta["tokenizer"], [s for s, _ in pairs[:size]],
+                              [t for _, t in pairs[:size]])
+    write_json(os.path.join(directory, description.CONFORMANCE_FILE), cases)
+
+
+def conformance_cases(source_vocab, target_vocab, settings, sources, targets):
+    """The conformance file of two tokenizers: source strings (`sources`, the awkward
+    texts and seeded junk: `description.conformance_texts`) with the ids they must
+    become, target strings (`targets` and the awkward texts) with their ids and the text
+    those ids turn back into. The expected values are computed by the tensorflow-text
+    tokenizers (`settings`: `{"source": {"level", "lowercase"}, "target": ...}`)."""
+    import tensorflow as tf
+
+    from keras_s2s.text import description
+    from keras_s2s.text.tokenizer import Tokenizer
+
+    texts = description.conformance_texts(sources)
+    targets = list(dict.fromkeys(list(targets) + description.AWKWARD_TEXTS))
+    source = Tokenizer(source_vocab, **settings["source"])
+    target = Tokenizer(target_vocab, **settings["target"])
     source_ids = source.tokenize(texts).to_list()
     target_ids = target.tokenize(targets).to_list()
     ended = tf.ragged.constant([ids + [END_ID] for ids in target_ids], dtype=tf.int32)
     decoded = [t.decode("utf-8") for t in target.detokenize(ended).numpy()]
-    write_json(os.path.join(directory, description.CONFORMANCE_FILE), {
+    return {
         "format": "keras_s2s.tokenizer_conformance", "format_version": 1,
         "source": [{"text": text, "ids": ids} for text, ids in zip(texts, source_ids)],
         "target": [{"text": text, "ids": ids, "detokenized": back}
                    for text, ids, back in zip(targets, target_ids, decoded)],
-    })
-
+    }
 
 
 def _check(directory, formats, sources, reference, log):
