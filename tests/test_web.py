@@ -171,3 +171,122 @@ def test_the_browser_decodes_like_the_keras_model(suite, name):
         assert result[check]["wrong"] == 0, (check, result[check]["examples"])
         assert result[check]["finishedDiffer"] == 0
         assert result[check]["maxScoreDifference"] < SCORE_TOLERANCE, check
+
+
+# === The demo page ===
+
+DEMO_BUNDLE = "dates_bahdanau"
+
+
+def copy_bundle(source, target):
+    """The files the browser reads of a bundle (no SavedModel, Keras or TFLite)."""
+    os.makedirs(target)
+    for name in os.listdir(source):
+        if name.endswith((".json", ".txt", ".onnx")):
+            shutil.copy(os.path.join(source, name), target)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from keras_s2s.runtime.bundle import sha256
+
+    fixtures = tmp_path_factory.mktemp("web_demo")
+    source = bundle_dir(DEMO_BUNDLE)
+    # A flipped byte in the step graph.
+    copy_bundle(source, fixtures / "damaged")
+    with open(fixtures / "damaged" / "decoder_step.onnx", "r+b") as f:
+        f.seek(1000)
+        byte = f.read(1)
+        f.seek(1000)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    # Another model's tokenizer, with bundle.json's checksums made to match: the
+    # vocabulary sizes give it away.
+    copy_bundle(source, fixtures / "mismatched")
+    shutil.copy(os.path.join(bundle_dir("reverse_bahdanau"), "tokenizer.json"), fixtures / "mismatched")
+    with open(fixtures / "mismatched" / "bundle.json", encoding="utf-8") as f:
+        meta = json.load(f)
+    meta["files"]["tokenizer.json"] = sha256(str(fixtures / "mismatched" / "tokenizer.json"))
+    with open(fixtures / "mismatched" / "bundle.json", "w", encoding="utf-8") as f:
+        json.dump(meta, f)
+    # A copy without its encoder.
+    copy_bundle(source, fixtures / "incomplete")
+    os.remove(fixtures / "incomplete" / "encoder.onnx")
+    return run_browser("demo", fixtures)["scenarios"]
+
+
+def keras_beam(name, text):
+    from keras_s2s.trained_model import TrainedModel
+
+    model = TrainedModel.load(model_dir(name))
+    hypotheses = model.decode([text], beam_size=4, n_best=4, length_penalty=0.6)[0]
+    return model.detokenize([hypotheses[0].tokens])[0], hypotheses
+
+
+def test_the_demo_page_translates_like_keras_with_nbest_and_attention(demo):
+    found = demo["translate"]
+    assert found["state"] == "done", found["status"]
+    output, hypotheses = keras_beam(DEMO_BUNDLE, "Nov. 23rd, 2026")
+    assert found["output"] == output == "2026-11-23"
+    assert found["nbestRows"] == 4
+    assert [float(score) for score in found["nbestScores"]] == pytest.approx(
+        [h.score for h in hypotheses], abs=1e-3)
+    assert found["heatmapRows"] == len(hypotheses[0].tokens)  # one row per output token
+    assert "ms for this sentence" in found["timing"]
+    assert found["pageErrors"] == []
+    greedy = demo["greedy"]
+    assert greedy["state"] == "done" and greedy["output"] == "1976-07-04"
+    assert greedy["nbestRows"] == 1 and greedy["heatmapRows"] == 10
+
+
+def test_the_demo_page_explains_where_attention_is_missing(demo):
+    assert demo["beam_graph"]["state"] == "done"
+    assert demo["beam_graph"]["heatmapRows"] == 0
+    assert "beam graph returns no attention" in demo["beam_graph"]["attentionNote"]
+    assert demo["no_attention"]["state"] == "done"
+    assert "no attention" in demo["no_attention"]["attentionNote"]
+
+
+def test_the_demo_page_runs_with_two_threads(demo):
+    # The page is cross-origin isolated (web/serve.mjs), so ONNX Runtime Web may use
+    # the threads asked for.
+    found = demo["two_threads"]
+    assert found["state"] == "done" and found["threads"] == "2"
+    assert "2 thread(s)" in found["timing"]
+    assert found["output"] == demo["beam_graph"]["output"] == "2026-11-23"
+
+
+@pytest.mark.parametrize("scenario, message", [
+    ("empty", "Type a text to translate"),
+    ("invisible", "no tokens this model reads"),
+    ("damaged", "decoder_step.onnx does not match its sha256"),
+    ("mismatched", "the tokenizer does not belong to this model"),
+    ("incomplete", "encoder.onnx could not be loaded (HTTP 404)"),
+    ("not_a_bundle", "no bundle is served at this address"),
+    ("unknown_model", "No zoo model named no_such_model"),
+])
+def test_bad_input_in_the_demo_page_gets_a_clear_message(demo, scenario, message):
+    found = demo[scenario]
+    assert found["state"] == "error", found
+    assert message in found["status"]
+    assert found["seconds"] < 60
+
+
+def test_long_text_and_unknown_characters_are_translated_with_a_note(demo):
+    long = demo["very_long"]  # 20,000 dates of 11 characters; the last space is trimmed
+    assert long["state"] == "done", long["status"]
+    assert "The text has 219,999 tokens; the model reads at most 100: the first 100 were translated" in long["notes"]
+    assert long["output"] == "1999-12-25"
+    unknown = demo["unknown_characters"]
+    assert unknown["state"] == "done", unknown["status"]
+    assert "not in the model's vocabulary and were read as <unk>" in unknown["notes"]
+    assert '"☃"' in unknown["notes"] and '"日"' in unknown["notes"]
+
+
+def test_the_zoo_index_lists_every_browser_bundle():
+    with open(os.path.join(REPO, "export", "zoo.json"), encoding="utf-8") as f:
+        index = json.load(f)
+    assert [m["name"] for m in index["models"]] == web_bundles()
+    for model in index["models"]:
+        card = read_card(model["name"])
+        assert (model["example"], model["description"]) == (card["example"], card["description"])
+        assert os.path.isfile(os.path.join(REPO, "export", model["bundle"], "bundle.json"))

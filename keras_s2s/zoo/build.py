@@ -208,10 +208,37 @@ def export_all(names=None, root=None, log=print):
     return cards
 
 
+WEB_INDEX = "zoo.json"
+
+
 def write_index(root=None):
-    """`saved_models/README.md`: the table of the built models."""
+    """`saved_models/README.md`: the table of the built models; and `export/zoo.json`,
+    the list the browser demo (`web/`) offers."""
     root = root or build_root()
+    write_web_index(root)
     table = zoo_table(root).replace("](saved_models/", "](")
     write_text(os.path.join(os.path.dirname(model_dir(list_trained()[0], root)), "README.md"),
                "# The zoo's trained models\n\nHeld-out test set, greedy search; rebuilt by "
                "`keras-s2s zoo build`. Machine and date: each model's card.\n\n" + table)
+
+
+def write_web_index(root=None):
+    """`export/zoo.json`: for each built model with an ONNX export, its name, task,
+    description, an example input and its bundle's directory (relative to the file)."""
+    root = root or build_root()
+    models = []
+    for name in list_trained():
+        path = bundle_dir(name, root)
+        try:
+            with open(os.path.join(path, "bundle.json"), encoding="utf-8") as f:
+                formats = json.load(f)["formats"]
+            with open(os.path.join(model_dir(name, root), CARD_FILE), encoding="utf-8") as f:
+                card = json.load(f)
+        except FileNotFoundError:
+            continue  # not built here
+        if "onnx" in formats:
+            models.append({"name": name, "task": TRAINED[name]["task"],
+                           "description": card["description"], "example": card["example"],
+                           "bundle": f"{name}/"})
+    write_json(os.path.join(os.path.dirname(bundle_dir(list_trained()[0], root)), WEB_INDEX),
+               {"format": "keras_s2s.zoo_index", "format_version": 1, "models": models})
