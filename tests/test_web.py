@@ -208,6 +208,10 @@ def demo(tmp_path_factory):
     meta["files"]["tokenizer.json"] = sha256(str(fixtures / "mismatched" / "tokenizer.json"))
     with open(fixtures / "mismatched" / "bundle.json", "w", encoding="utf-8") as f:
         json.dump(meta, f)
+    # What a device needs for step-by-step decoding, and nothing else.
+    os.makedirs(fixtures / "cut_down")
+    for name in ("bundle.json", "tokenizer.json", "encoder.onnx", "decoder_step.onnx"):
+        shutil.copy(os.path.join(source, name), fixtures / "cut_down")
     # A copy without its encoder.
     copy_bundle(source, fixtures / "incomplete")
     os.remove(fixtures / "incomplete" / "encoder.onnx")
@@ -236,6 +240,12 @@ def test_the_demo_page_translates_like_keras_with_nbest_and_attention(demo):
     greedy = demo["greedy"]
     assert greedy["state"] == "done" and greedy["output"] == "1976-07-04"
     assert greedy["nbestRows"] == 1 and greedy["heatmapRows"] == 10
+
+
+def test_the_demo_page_runs_a_bundle_cut_down_to_the_two_step_graphs(demo):
+    found = demo["cut_down"]
+    assert found["state"] == "done", found["status"]
+    assert found["output"] == "2026-11-23"
 
 
 def test_the_demo_page_explains_where_attention_is_missing(demo):
@@ -290,3 +300,65 @@ def test_the_zoo_index_lists_every_browser_bundle():
         card = read_card(model["name"])
         assert (model["example"], model["description"]) == (card["example"], card["description"])
         assert os.path.isfile(os.path.join(REPO, "export", model["bundle"], "bundle.json"))
+
+
+class StaticServer:
+    """`node web/serve.mjs` on a free port, for raw requests (sent as is, without the
+    path normalization clients do)."""
+
+    def __init__(self, *arguments):
+        import re
+
+        if shutil.which("node") is None:
+            pytest.skip("Node.js is not installed.")
+        self.process = subprocess.Popen(
+            ["node", os.path.join(WEB, "serve.mjs"), "--port", "0", *arguments],
+            stdout=subprocess.PIPE, text=True, cwd=REPO)
+        self.port = int(re.search(r":(\d+)/web/", self.process.stdout.readline()).group(1))
+
+    def get(self, path):
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def test_the_static_server_serves_the_page_cross_origin_isolated():
+    server = StaticServer()
+    try:
+        status, headers, body = server.get("/web/")
+        assert status == 200 and b"keras_s2s in the browser" in body
+        assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+        assert headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+        assert server.get("/web/src/index.js")[1]["Content-Type"].startswith("text/javascript")
+        assert server.get("/export/dates_bahdanau/encoder.onnx")[0] == 200
+        assert server.get("/web")[0] == 301  # a directory without its slash
+        assert server.get("/web/no-such-file.js")[0] == 404
+        assert server.get("/web/%E0%A4%A")[0] == 400  # not valid percent-encoding
+    finally:
+        server.close()
+
+
+def test_the_static_server_serves_nothing_outside_its_root(tmp_path):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "page.txt").write_text("inside")
+    (tmp_path / "site-sibling").mkdir()  # a name that starts with the root's
+    (tmp_path / "site-sibling" / "secret.txt").write_text("outside")
+    (tmp_path / "secret.txt").write_text("outside")
+    server = StaticServer("--root", str(tmp_path / "site"))
+    try:
+        assert server.get("/page.txt")[2] == b"inside"
+        for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt",
+                     "/%2e%2e%2fsecret.txt", "/..%2fsite-sibling%2fsecret.txt",
+                     "/../site-sibling/secret.txt"):
+            status, _, body = server.get(path)
+            assert status in (403, 404), path
+            assert b"outside" not in body, path
+    finally:
+        server.close()

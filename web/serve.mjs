@@ -39,8 +39,9 @@ export function serve({ port = 8080, host = "127.0.0.1", root = path.dirname(HER
       return;
     }
     const [prefix, directory] = table.find(([p]) => pathname.startsWith(p));
-    let file = path.join(directory, pathname.slice(prefix.length));
-    if (!file.startsWith(path.resolve(directory))) {
+    const base = path.resolve(directory);
+    let file = path.join(base, pathname.slice(prefix.length));
+    if (file !== base && !file.startsWith(base + path.sep)) {  // ".." out of the root
       response.writeHead(403, headers).end("forbidden");
       return;
     }

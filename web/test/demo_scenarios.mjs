@@ -15,6 +15,7 @@ const SCENARIOS = [
   { name: "invisible", query: "model=dates_bahdanau", text: " \u200b\u200d ", search: "beam" },
   { name: "very_long", query: "model=dates_bahdanau", text: "12/25/1999 ".repeat(20000), search: "beam" },
   { name: "unknown_characters", query: "model=dates_bahdanau", text: "☃ 23 Nov 2026 ✓ 日本", search: "beam" },
+  { name: "cut_down", query: "bundle=/fixtures/cut_down/", text: "Nov. 23rd, 2026", search: "greedy" },
   { name: "damaged", query: "bundle=/fixtures/damaged/", text: "23.11.2026", search: "beam" },
   { name: "mismatched", query: "bundle=/fixtures/mismatched/", text: "23.11.2026", search: "beam" },
   { name: "incomplete", query: "bundle=/fixtures/incomplete/", text: "23.11.2026", search: "beam" },

@@ -55,11 +55,18 @@ async function main() {
     page.on("pageerror", (error) => consoleErrors.push(String(error)));
     page.on("console", (message) => { if (message.type() === "error") consoleErrors.push(message.text()); });
     let results;
+    const fixtures = "fixtures=/fixtures/";
     if (options.mode === "demo") {
       results = await demoScenarios(browser, server.url, options);
+    } else if (options.mode === "suite") {
+      results = await pageResults(page, `${server.url}/web/test/index.html?${fixtures}`, options.timeout);
     } else {
-      const file = options.mode === "suite" ? "index.html" : "bench.html";
-      results = await pageResults(page, `${server.url}/web/test/${file}?fixtures=/fixtures/`, options.timeout);
+      // One page load per thread count: ONNX Runtime Web reads it once.
+      const plan = JSON.parse(fs.readFileSync(`${options.fixtures}/plan.json`, "utf-8"));
+      results = { runs: [] };
+      for (const threads of plan.bench.threads) {
+        results.runs.push(await pageResults(page, `${server.url}/web/test/bench.html?${fixtures}&threads=${threads}`, options.timeout));
+      }
     }
     results.consoleErrors = consoleErrors;
     results.browserVersion = browser.version();
