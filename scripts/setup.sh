@@ -16,6 +16,10 @@ fi
 # for its tests, Debian's Chromium. Skipped with a note where Node.js or apt is missing:
 # the browser tests then skip and say so.
 if [ "${KERAS_S2S_SKIP_WEB:-0}" != 1 ]; then
+  if ! command -v npm >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get install -y -qq nodejs npm >/dev/null 2>&1 \
+      || { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; } || true
+  fi
   if command -v npm >/dev/null; then
     if [ ! -d web/node_modules/onnxruntime-web ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
       npm ci --prefix web --no-audit --no-fund --loglevel=error >/dev/null

@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 bash scripts/setup.sh
-"$VENV"/bin/python -m pytest -q -ra "$@"
+"$VENV"/bin/python -m pytest -q -ra --durations=25 "$@"
