@@ -57,7 +57,9 @@ def evaluate(trained, pairs, *, beam_size=1, length_penalty=0.0, batch_size=64):
     Returns:
         A dict with `bleu`, `chrf` (sacreBLEU, with their signatures), `exact_match`,
         `n`, `decoding`, and `by_source_length`: the same scores for ranges of source
-        length (in source tokens) that hold about equally many sentences.
+        length (in source tokens) that hold about equally many sentences. A model of the
+        dates task adds `dates` (`keras_s2s.tasks.dates.report`: the share of valid
+        calendar dates and, on the task's own test split, scores per family).
     """
     if not pairs:
         raise ValueError("Nothing to evaluate: the test set is empty.")
@@ -77,4 +79,9 @@ def evaluate(trained, pairs, *, beam_size=1, length_penalty=0.0, batch_size=64):
             k: bucket[k] for k in ("bleu", "chrf", "exact_match", "n")
         }
     result["decoding"] = "greedy" if beam_size == 1 else f"beam{beam_size}"
+    data = trained.meta.get("data") or {}
+    if data.get("task", {}).get("name") == "dates":
+        from keras_s2s.tasks import dates, test_families
+
+        result["dates"] = dates.report(outputs, references, test_families(data, pairs))
     return result

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 
 from keras_s2s.tasks import dates as dates_module
-from keras_s2s.tasks.dates import FAMILIES, DateTask
+from keras_s2s.tasks.dates import DAY_FIRST_FAMILIES, FAMILIES, DateTask
 
 # === An independent parser ===
 
 # Tried in order; the two-digit-year forms first (`%Y` needs exactly four digits, `%y` two).
-# Slash and dash numeric dates are month first; day-first dates only with dots.
+# Slash and dash numeric dates are month first (the day-first ones are picked out before:
+# see `parse`); dotted ones day first.
 STRPTIME_FORMATS = (
     "%m/%d/%y", "%m/%d/%Y", "%m-%d-%Y",
     "%d.%m.%y", "%d.%m.%Y",
@@ -29,6 +30,9 @@ STRPTIME_FORMATS = (
     "%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y",
     "%d-%b-%Y", "%d-%b-%y",
 )
+DAY_FIRST_FORMATS = ("%d/%m/%y", "%d/%m/%Y", "%d-%m-%Y")
+TAG = "[dmy] "
+NUMERIC_SLASH_OR_DASH = re.compile(r"(\d{1,2})[/-]\d{1,2}[/-]\d{2,4}")
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -47,8 +51,23 @@ def expected_suffix(n):
 
 
 def parse(source):
-    """`(date, weekday_word_or_None)` read back from a source, or `(None, None)`."""
-    text = normalize(source).replace(",", " ")
+    """`(date, weekday_word_or_None)` read back from a source, or `(None, None)`.
+
+    The reading policy: a numeric slash or dash date is day first when the tag starts
+    the source or its first field is more than 12, else month first."""
+    tagged = source.startswith(TAG)
+    if tagged:
+        source = source[len(TAG):]
+    text = normalize(source)
+    numeric = NUMERIC_SLASH_OR_DASH.fullmatch(text)
+    if numeric and (tagged or int(numeric.group(1)) > 12):
+        for fmt in DAY_FIRST_FORMATS:
+            try:
+                return datetime.datetime.strptime(text, fmt).date(), None
+            except ValueError:
+                continue
+        return None, None
+    text = text.replace(",", " ")
     text = re.sub(r"(?<=[a-z])\.", " ", text)  # Nov. Mon.
     tokens = text.split()
     weekday = None
@@ -77,6 +96,9 @@ FAMILY_SHAPES = {
     "us_slash": r"\d{1,2}/\d{1,2}/\d{4}",
     "us_slash_yy": r"\d{1,2}/\d{1,2}/\d{2}",
     "us_dash": r"\d{1,2}-\d{1,2}-\d{4}",
+    "uk_slash": r"\d{1,2}/\d{1,2}/\d{4}",
+    "uk_slash_yy": r"\d{1,2}/\d{1,2}/\d{2}",
+    "uk_dash": r"\d{1,2}-\d{1,2}-\d{4}",
     "dot": r"\d{1,2}\.\d{1,2}\.\d{4}",
     "dot_yy": r"\d{1,2}\.\d{1,2}\.\d{2}",
     "iso": r"\d{4}-\d{2}-\d{2}",
@@ -110,11 +132,12 @@ def samples():
 
 def test_every_family_appears_and_round_trips(samples):
     counts = Counter(family for _, _, family in samples)
-    assert set(counts) == set(FAMILIES) == set(FAMILY_SHAPES)
+    assert set(counts) == set(FAMILIES + DAY_FIRST_FAMILIES) == set(FAMILY_SHAPES)
     assert min(counts.values()) >= 20, counts
     for source, date, family in samples:
         assert isinstance(source, str) and source == source.strip() and "\t" not in source
-        assert re.fullmatch(FAMILY_SHAPES[family], normalize(source)), (family, source)
+        untagged = source[len(TAG):] if source.startswith(TAG) else source
+        assert re.fullmatch(FAMILY_SHAPES[family], normalize(untagged)), (family, source)
         parsed, weekday = parse(source)
         assert parsed == date, (source, date)
         if family in WEEKDAY_FAMILIES:
@@ -151,7 +174,7 @@ def test_weekdays_are_true_weekdays():
                        (datetime.date(1900, 1, 1), "mon")):
         for _ in range(20):
             source, _ = task.render_with_family(date, rng, "rfc2822")
-            assert source.lower().startswith(name + ","), source
+            assert source.lower().removeprefix(TAG).startswith(name + ","), source
 
 
 def test_two_digit_years_follow_the_posix_pivot(samples):
@@ -175,16 +198,76 @@ def test_two_digit_years_follow_the_posix_pivot(samples):
         DateTask().render_with_family(datetime.date(1950, 6, 1), random.Random(0), "us_slash_yy")
 
 
-def test_slash_dates_are_month_first(samples):
+def test_slash_dates_are_month_first_unless_they_cannot_be_or_are_tagged(samples):
     day_over_12 = 0
     for source, date, _ in samples:
+        if source.startswith(TAG):
+            continue
         text = normalize(source)
         if "/" not in text or re.match(r"\d{4}/", text):
             continue
-        fmt = "%m/%d/%y" if TWO_DIGIT_YEAR.fullmatch(text) else "%m/%d/%Y"
+        two = TWO_DIGIT_YEAR.fullmatch(text)
+        if int(text.split("/")[0]) > 12:  # can only be day first
+            fmt = "%d/%m/%y" if two else "%d/%m/%Y"
+        else:
+            fmt = "%m/%d/%y" if two else "%m/%d/%Y"
         assert datetime.datetime.strptime(text, fmt).date() == date, source
         day_over_12 += date.day > 12
     assert day_over_12 >= 50
+
+
+def test_day_first_dates_that_could_be_swapped_carry_the_tag(samples):
+    seen = Counter()
+    for source, date, family in samples:
+        tagged = source.startswith(TAG)
+        if family in DAY_FIRST_FAMILIES:
+            ambiguous = date.day <= 12 and date.day != date.month
+            assert tagged or not ambiguous, source
+            seen["day_first_untagged" if not tagged else "day_first_tagged"] += 1
+        elif family in ("us_slash", "us_slash_yy", "us_dash"):
+            assert not tagged, source  # the tag would contradict a month-first date
+        else:
+            seen["other_tagged"] += tagged
+    # Day-first dates come tagged and untagged; the tag shows up on other forms too, so
+    # that it means nothing but the reading of numeric dates.
+    assert seen["day_first_untagged"] >= 20 and seen["day_first_tagged"] >= 20, seen
+    assert seen["other_tagged"] >= 20, seen
+
+
+def test_the_locales_day_first_examples_read_as_they_are_meant():
+    # The sources a user in the UK, India or Australia writes (issue 15).
+    for source, iso in (("20/11/1950", "1950-11-20"), ("22/3/76", "1976-03-22"),
+                        ("14/08/1905", "1905-08-14"), ("[dmy] 5/11/2026", "2026-11-05"),
+                        ("5/11/2026", "2026-05-11"), ("20-11-1950", "1950-11-20")):
+        assert parse(source)[0].isoformat() == iso, source
+    assert dates_module.tag_day_first("5/11/2026") == "[dmy] 5/11/2026"
+    assert dates_module.tag_day_first("[dmy] 5/11/2026") == "[dmy] 5/11/2026"
+
+
+def test_the_task_before_day_first_dates_is_reproduced():
+    # Models recorded before day_first existed regenerate their data: the old families
+    # only, no tag, the same strings.
+    from keras_s2s.tasks import task_splits
+
+    # The zoo's dates models as first built: their test split started so.
+    record = {"task": {"name": "dates", "min_year": 1900, "max_year": 2099},
+              "train_size": 200, "dev_size": 500, "test_size": 2, "seed": 0}
+    old = task_splits(record)
+    assert old == DateTask(day_first=False).splits(200, 500, 2, seed=0)
+    assert old[2] == [("06.02.1965", "1965-02-06"), ("Tuesday, 10 October 2023", "2023-10-10")]
+    assert not any(source.startswith(TAG) for split in old for source, _ in split)
+    assert task_splits({**record, "task": {**record["task"], "day_first": True}}) != old
+
+
+def test_the_dates_report_counts_valid_dates_and_families():
+    assert dates_module.is_valid_date("2024-02-29") and not dates_module.is_valid_date("2023-02-29")
+    assert not dates_module.is_valid_date("1950-20-11") and not dates_module.is_valid_date("1950-1-2")
+    found = dates_module.report(["1950-11-20", "1950-20-11", "2026-11-05"],
+                                ["1950-11-20", "1950-11-20", "2026-05-11"],
+                                ["uk_slash", "uk_slash", "us_slash"])
+    assert found["valid_dates"] == pytest.approx(2 / 3, abs=1e-4)
+    assert found["by_family"]["uk_slash"] == {"n": 2, "exact_match": 0.5, "valid_dates": 0.5}
+    assert found["by_family"]["us_slash"] == {"n": 1, "exact_match": 0.0, "valid_dates": 1.0}
 
 
 def test_letter_case_and_spacing_vary(samples):
@@ -266,7 +349,7 @@ def test_small_ranges_and_extreme_years_work():
 def test_config_round_trip():
     task = DateTask(min_year=1950, max_year=2050)
     config = task.get_config()
-    assert config == {"name": "dates", "min_year": 1950, "max_year": 2050}
+    assert config == {"name": "dates", "min_year": 1950, "max_year": 2050, "day_first": True}
     assert json.loads(json.dumps(config)) == config
     rebuilt = DateTask(**{k: v for k, v in config.items() if k != "name"})
     assert rebuilt.get_config() == config and rebuilt.name == "dates"

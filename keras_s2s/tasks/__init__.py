@@ -26,11 +26,35 @@ def task_description(task, train_size, dev_size, test_size, seed=0):
             "test_size": test_size, "seed": seed}
 
 
+# Options a task record written before the option existed implies: such a record
+# regenerates the data it was trained on.
+_RECORDED_DEFAULTS = {"dates": {"day_first": False}}
+
+
+def recorded_task(config):
+    """The task a recorded `task.get_config()` describes (older records included)."""
+    return get_task(**{**_RECORDED_DEFAULTS.get(config["name"], {}), **config})
+
+
 def task_splits(description):
     """Regenerates `(train, dev, test)` from a `task_description()` record."""
-    task = get_task(**description["task"])
+    task = recorded_task(description["task"])
     return task.splits(description["train_size"], description["dev_size"],
                        description["test_size"], seed=description["seed"])
 
 
-__all__ = ["TASKS", "DateTask", "SymbolTask", "get_task", "task_description", "task_splits"]
+def test_families(description, pairs):
+    """The family of each test pair of a dates task record (see `DateTask`), or `None`
+    when `pairs` are not that record's test split (or the task has no families)."""
+    task = recorded_task(description["task"])
+    if not isinstance(task, DateTask):
+        return None
+    *_, test = task.splits_with_families(description["train_size"], description["dev_size"],
+                                         description["test_size"], seed=description["seed"])
+    if [(s, t) for s, t, _ in test] != [tuple(pair) for pair in pairs]:
+        return None
+    return [family for *_, family in test]
+
+
+__all__ = ["TASKS", "DateTask", "SymbolTask", "get_task", "recorded_task", "task_description",
+           "task_splits"]

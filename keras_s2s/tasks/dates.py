@@ -26,10 +26,26 @@ FAMILIES = (
     "rfc2822",  # Mon, 23 Nov 2026 (RFC 2822 / 5322 date, without the time)
     "day_mon_dash",  # 23-Nov-2026 / 23-NOV-26
 )
+# Day-first numeric forms, as the UK, Ireland, Australia, New Zealand, India and South
+# Africa write them (with `day_first=True` only; see `DateTask` for the ambiguity policy).
+DAY_FIRST_FAMILIES = (
+    "uk_slash",  # 23/11/2026, 5/1/2026, 05/01/2026
+    "uk_slash_yy",  # 23/11/26
+    "uk_dash",  # 23-11-2026, 05-01-2026
+)
+MONTH_FIRST_FAMILIES = ("us_slash", "us_slash_yy", "us_dash")
+# The tag that tells a `day_first` model the text writes numeric dates day first; it
+# starts the source (`tag_day_first`, `keras-s2s translate --day-first`).
+DAY_FIRST_TAG = "[dmy] "
+# How often a source gets the tag: an ambiguous day-first date always, an unambiguous
+# one (day > 12) now and then, a month-first numeric date never, every other family
+# rarely, so that the tag changes nothing but the reading of ambiguous numeric dates.
+_TAG_PROBABILITY_UNAMBIGUOUS = 0.3
+_TAG_PROBABILITY_OTHER = 0.05
 
 # Families that write the year with two digits; they follow POSIX strptime `%y`
 # (69-99 -> 19xx, 00-68 -> 20xx), so they are only used for years it can reach.
-TWO_DIGIT_YEAR_FAMILIES = ("us_slash_yy", "dot_yy")
+TWO_DIGIT_YEAR_FAMILIES = ("us_slash_yy", "dot_yy", "uk_slash_yy")
 TWO_DIGIT_YEAR_RANGE = (1969, 2068)
 
 # How often each family is chosen (renormalized over the families a date allows).
@@ -48,6 +64,9 @@ _FAMILY_WEIGHTS = {
     "day_of_month_year": 7,
     "rfc2822": 5,
     "day_mon_dash": 4,
+    "uk_slash": 12,
+    "uk_slash_yy": 5,
+    "uk_dash": 4,
 }
 
 _MONTHS = (
@@ -91,7 +110,16 @@ class DateTask:
     the model must find the day, month and year wherever the format puts them.
 
     Conventions that make every source unambiguous:
-    - a slash or dash date `a/b/yyyy` is month first (US); day-first dates use dots;
+    - a dotted date `23.11.2026` is day first; a year-first date (`2026-11-23`,
+      `2026/11/23`) is year, month, day;
+    - a slash or dash date `a/b/yyyy` (or `a-b-yyyy`, or a two-digit year) is month first
+      (US) unless `a` is more than 12, when it can only be day first (`20/11/1950`). With
+      `day_first=True` (the default), the task also writes day-first slash and dash dates
+      (`DAY_FIRST_FAMILIES`); one whose day and month could be swapped (`5/11/2026`, both
+      fields 12 or less) is written with `DAY_FIRST_TAG` in front (`[dmy] 5/11/2026` ->
+      `2026-11-05`), which tells the model that the text writes day first. Without the
+      tag such a date reads month first. So: day first where it cannot be otherwise,
+      or where the user says so (`keras-s2s translate --day-first`, `tag_day_first()`);
     - a two-digit year follows POSIX `%y` (69-99 -> 19xx, 00-68 -> 20xx) and is only
       written for years 1969-2068;
     - a weekday, when written, is the true weekday of the date.
@@ -99,6 +127,9 @@ class DateTask:
     Args:
         min_year: first year of the dates (at least 1).
         max_year: last year of the dates (at most 9999).
+        day_first: also write day-first slash and dash dates, and the tag (see above).
+            `False` gives the task as it was before day-first dates existed (models
+            recorded then regenerate their data with it).
 
     Example:
     >>> task = DateTask(min_year=1990, max_year=2030)
@@ -112,10 +143,13 @@ class DateTask:
     name = "dates"
     level = "char"  # the tokenizer level the task is meant for
 
-    def __init__(self, min_year=1900, max_year=2099):
+    def __init__(self, min_year=1900, max_year=2099, day_first=True):
         for arg, value in (("min_year", min_year), ("max_year", max_year)):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{arg} must be an integer year, got {value!r}.")
+        if not isinstance(day_first, bool):
+            raise ValueError(f"day_first must be True or False, got {day_first!r}.")
+        self.day_first = day_first
         if not 1 <= min_year <= max_year <= 9999:
             raise ValueError(
                 f"Need 1 <= min_year <= max_year <= 9999, got {min_year} and {max_year}."
@@ -152,8 +186,8 @@ class DateTask:
         allowed = self.families_for(date)
         if family is None:
             family = rng.choices(allowed, weights=[_FAMILY_WEIGHTS[f] for f in allowed])[0]
-        elif family not in FAMILIES:
-            raise ValueError(f"Unknown date family {family!r}: choose one of {', '.join(FAMILIES)}.")
+        elif family not in self.families:
+            raise ValueError(f"Unknown date family {family!r}: choose one of {', '.join(self.families)}.")
         elif family not in allowed:
             low, high = TWO_DIGIT_YEAR_RANGE
             raise ValueError(
@@ -163,20 +197,42 @@ class DateTask:
         text = getattr(self, f"_render_{family}")(date, rng)
         if rng.random() < _IRREGULAR_SPACE_PROBABILITY:
             text = _irregular_spacing(text, rng)
-        return _apply_case(text, _weighted(rng, _CASES), rng), family
+        text = _apply_case(text, _weighted(rng, _CASES), rng)
+        if self.day_first and self._tagged(family, date, rng):
+            text = DAY_FIRST_TAG + text
+        return text, family
 
     @staticmethod
-    def families_for(date):
+    def _tagged(family, date, rng):
+        if family in DAY_FIRST_FAMILIES:
+            if is_ambiguous(date):
+                return True
+            return rng.random() < _TAG_PROBABILITY_UNAMBIGUOUS
+        if family in MONTH_FIRST_FAMILIES:  # the tag would contradict them
+            return False
+        return rng.random() < _TAG_PROBABILITY_OTHER
+
+    @property
+    def families(self):
+        """The families this task writes."""
+        return FAMILIES + DAY_FIRST_FAMILIES if self.day_first else FAMILIES
+
+    def families_for(self, date):
         """The families that can write `date` (all but the two-digit-year ones outside 1969-2068)."""
         low, high = TWO_DIGIT_YEAR_RANGE
         if low <= date.year <= high:
-            return FAMILIES
-        return tuple(f for f in FAMILIES if f not in TWO_DIGIT_YEAR_FAMILIES)
+            return self.families
+        return tuple(f for f in self.families if f not in TWO_DIGIT_YEAR_FAMILIES)
 
     def sample(self, rng):
         """One `(source_text, target_text)` pair."""
+        return self.sample_with_family(rng)[:2]
+
+    def sample_with_family(self, rng):
+        """One `(source_text, target_text, family)`."""
         date = self.sample_date(rng)
-        return self.render(date, rng), date.isoformat()
+        text, family = self.render_with_family(date, rng)
+        return text, date.isoformat(), family
 
     def splits(self, train_size, dev_size, test_size, seed=0):
         """Train, dev and test lists of `(source_text, target_text)` string pairs.
@@ -186,6 +242,12 @@ class DateTask:
         date may still appear in train written another way). The same arguments give the
         same splits on any machine.
         """
+        train, dev, test = self.splits_with_families(train_size, dev_size, test_size, seed)
+        return ([pair[:2] for pair in train], [pair[:2] for pair in dev],
+                [pair[:2] for pair in test])
+
+    def splits_with_families(self, train_size, dev_size, test_size, seed=0):
+        """`splits()` with the family of each source: `(source, target, family)` triples."""
         for arg, value in (("train_size", train_size), ("dev_size", dev_size), ("test_size", test_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{arg} must be a non-negative integer, got {value!r}.")
@@ -207,10 +269,10 @@ class DateTask:
                     f"Cannot draw {heldout_size} distinct held-out dates from years "
                     f"{self.min_year}-{self.max_year}: widen the year range or ask for fewer."
                 )
-            source, target = self.sample(heldout_rng)
+            source, target, family = self.sample_with_family(heldout_rng)
             if source not in seen:
                 seen.add(source)
-                heldout.append((source, target))
+                heldout.append((source, target, family))
         train_rng = random.Random(f"dates-{seed}-train")
         train = []
         while len(train) < train_size:
@@ -220,13 +282,14 @@ class DateTask:
                     "Almost every date drawn for training is held out: widen the year range "
                     "or hold out fewer."
                 )
-            source, target = self.sample(train_rng)
+            source, target, family = self.sample_with_family(train_rng)
             if source not in seen:
-                train.append((source, target))
+                train.append((source, target, family))
         return train, heldout[:dev_size], heldout[dev_size:]
 
     def get_config(self):
-        return {"name": self.name, "min_year": self.min_year, "max_year": self.max_year}
+        return {"name": self.name, "min_year": self.min_year, "max_year": self.max_year,
+                "day_first": self.day_first}
 
     # === Families ===
 
@@ -244,6 +307,15 @@ class DateTask:
 
     def _render_dot_yy(self, date, rng):
         return _numeric(rng, date.day, date.month, _year2(date), ".", pad_probability=0.6)
+
+    def _render_uk_slash(self, date, rng):
+        return _numeric(rng, date.day, date.month, _year4(date), "/")
+
+    def _render_uk_slash_yy(self, date, rng):
+        return _numeric(rng, date.day, date.month, _year2(date), "/")
+
+    def _render_uk_dash(self, date, rng):
+        return _numeric(rng, date.day, date.month, _year4(date), "-", pad_probability=0.7)
 
     def _render_iso(self, date, rng):
         return f"{_year4(date)}-{date.month:02d}-{date.day:02d}"
@@ -285,6 +357,54 @@ class DateTask:
     def _render_day_mon_dash(self, date, rng):
         day = f"{date.day:02d}" if rng.random() < 0.6 else str(date.day)
         return f"{day}-{_MONTHS[date.month - 1][:3]}-{_year4(date)}"
+
+
+# === The day-first policy ===
+
+
+def is_ambiguous(date):
+    """Whether `date`'s day and month could be swapped in a numeric date (both 12 or
+    less, and different): `5/11/2026` is 5 November or May 11."""
+    return date.day <= 12 and date.day != date.month
+
+
+def tag_day_first(text):
+    """`text` with `DAY_FIRST_TAG` in front (once): tells a `day_first` dates model that
+    numeric dates in it are written day first."""
+    return text if text.startswith(DAY_FIRST_TAG) else DAY_FIRST_TAG + text
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def is_valid_date(text):
+    """Whether `text` is a real calendar date written `YYYY-MM-DD` (`2026-02-29` is not)."""
+    if not _ISO_DATE.fullmatch(text):
+        return False
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def report(outputs, references, families=None):
+    """What matters for dates beyond exact match: the share of outputs that are valid
+    calendar dates (`valid_dates`), and, given each source's family, exact match and
+    valid share per family (`by_family`)."""
+    def scores(members):
+        return {"n": len(members),
+                "exact_match": round(sum(outputs[i] == references[i] for i in members)
+                                     / len(members), 4),
+                "valid_dates": round(sum(is_valid_date(outputs[i]) for i in members)
+                                     / len(members), 4)}
+
+    result = {"valid_dates": scores(range(len(outputs)))["valid_dates"]}
+    if families is not None:
+        result["by_family"] = {
+            family: scores([i for i, f in enumerate(families) if f == family])
+            for family in sorted(set(families))}
+    return result
 
 
 # === Pieces ===
