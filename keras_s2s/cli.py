@@ -25,6 +25,15 @@ TASKS = ("reverse", "copy", "dates")
 LEVELS = ("char", "word", "subword")
 
 
+
+# Training runs to convergence by default: it stops when the dev loss has not improved
+# for DEFAULT_PATIENCE epochs (keeping the best epoch), within DEFAULT_MAX_EPOCHS.
+# After an epoch without a better dev loss the learning rate is halved: on a plateau a
+# smaller step finds the better minimum a constant rate jumps over.
+DEFAULT_MAX_EPOCHS = 50
+DEFAULT_PATIENCE = 3
+DEFAULT_PLATEAU_DECAY = 0.5
+
 def _positive_int(text):
     value = int(text)
     if value < 1:
@@ -50,6 +59,13 @@ def _ratio(text):
     value = float(text)
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text}")
+    return value
+
+
+def _decay(text):
+    value = float(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1] (1: no decay), got {text}")
     return value
 
 
@@ -234,11 +250,17 @@ def _add_train_parser(commands):
     arch.add_argument("--reverse-source", action="store_true", default=None,
                       help="read the source backwards (Sutskever et al.)")
     fit = p.add_argument_group("training")
-    fit.add_argument("--epochs", type=_positive_int, default=10)
+    fit.add_argument("--epochs", type=_positive_int, default=DEFAULT_MAX_EPOCHS,
+                     help=f"the most epochs (default {DEFAULT_MAX_EPOCHS}; with --patience, "
+                          "training usually stops well before)")
     fit.add_argument("--batch-size", type=_positive_int, default=64)
     fit.add_argument("--learning-rate", type=_positive_float, default=3e-3)
-    fit.add_argument("--patience", type=_non_negative_int, default=0,
-                     help="early stopping: epochs without a better dev loss (0: off)")
+    fit.add_argument("--patience", type=_non_negative_int, default=DEFAULT_PATIENCE,
+                     help="early stopping: stop after this many epochs without a better dev "
+                          f"loss and keep the best epoch (default {DEFAULT_PATIENCE}; 0: off)")
+    fit.add_argument("--plateau-decay", type=_decay, default=DEFAULT_PLATEAU_DECAY,
+                     help="multiply the learning rate by this after an epoch without a "
+                          f"better dev loss (default {DEFAULT_PLATEAU_DECAY}; 1: constant)")
     fit.add_argument("--teacher-forcing", type=_ratio, default=1.0,
                      help="share of steps fed the gold token; below 1: scheduled sampling")
     fit.add_argument("--max-minutes", type=_positive_float,
@@ -288,7 +310,8 @@ def _train(args):
         target_vocab_size=args.vocab_size, max_source_length=args.max_source_length,
         max_target_length=args.max_target_length, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.learning_rate,
-        patience=args.patience, seed=args.seed, max_minutes=args.max_minutes,
+        patience=args.patience, plateau_decay=None if args.plateau_decay == 1 else args.plateau_decay,
+        seed=args.seed, max_minutes=args.max_minutes,
         resume=args.resume, overwrite=args.overwrite, data_description=description,
         tensorboard=not args.no_tensorboard, strategy=args.strategy, verbose=_verbosity(args), log=log,
     )
@@ -374,6 +397,11 @@ def _evaluate(args):
     for bucket, scores in sorted_buckets(result["by_source_length"]):
         print(f"  source length {bucket:>7}: BLEU {scores['bleu']:6.2f}  exact match "
               f"{scores['exact_match']:.4f}  n={scores['n']}")
+    if "dates" in result:
+        print(f"  valid calendar dates {result['dates']['valid_dates']:.4f}")
+        for family, scores in result["dates"].get("by_family", {}).items():
+            print(f"  {family:>24}: exact match {scores['exact_match']:.4f}  valid dates "
+                  f"{scores['valid_dates']:.4f}  n={scores['n']}")
     print(f"  {result['bleu_signature']}")
 
 
@@ -394,6 +422,9 @@ def _add_translate_parser(commands):
                         "INPUT_INDEX<TAB>SCORE<TAB>TEXT (needs --beam >= N)")
     p.add_argument("--length-penalty", type=_non_negative_float, default=0.0)
     p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--day-first", action="store_true",
+                   help="dates models: the texts write numeric dates day first (20/11/1950, "
+                        "5/11/2026 = 5 November); without it, 5/11/2026 reads month first")
     p.add_argument("--whole-loop", action="store_true",
                    help="decode with one call of the bundle's whole-loop graph per batch "
                         "(TFLite: per sentence): greedy, or beam search with --beam at the "
@@ -480,6 +511,17 @@ def _warn(message):
     print(f"keras-s2s: warning: {message}", file=sys.stderr)
 
 
+def _tag_day_first(meta, texts):
+    from keras_s2s.tasks.dates import tag_day_first
+
+    task = (meta.get("data") or {}).get("task") or {}
+    if task.get("name") != "dates" or not task.get("day_first"):
+        raise ValueError(
+            "--day-first is for models trained on the dates task with day-first dates "
+            "(dates_* of the zoo, or `keras-s2s train --task dates`); this model was not.")
+    return [tag_day_first(text) for text in texts]
+
+
 def _translate(args):
     if args.nbest > args.beam:
         raise ValueError(f"--nbest {args.nbest} needs --beam {args.nbest} or more.")
@@ -487,6 +529,8 @@ def _translate(args):
         raise ValueError("--sample draws one translation per input: it takes no --beam.")
     texts = args.text or _read_stdin_lines()
     trained = _load_translator(args.model, args.backend)
+    if args.day_first:
+        texts = _tag_day_first(trained.meta, texts)
     results = trained.decode(texts, beam_size=args.beam, length_penalty=args.length_penalty,
                              n_best=args.nbest, batch_size=args.batch_size,
                              whole_loop=args.whole_loop,

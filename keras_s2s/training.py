@@ -67,12 +67,13 @@ class _EpochCheckpoints(keras.callbacks.Callback):
     all replicas); only the one with `write=True`, the chief, writes checkpoints.
     """
 
-    def __init__(self, out_dir, state, patience, write=True):
+    def __init__(self, out_dir, state, patience, write=True, plateau_decay=None):
         super().__init__()
         self.out_dir = out_dir
         self.state = state
         self.patience = patience
         self.write = write
+        self.plateau_decay = plateau_decay
         self.failure = None
         self._epoch = 0
 
@@ -108,6 +109,12 @@ class _EpochCheckpoints(keras.callbacks.Callback):
             state.update(best_loss=monitored, best_epoch=epoch + 1, wait=0)
         else:
             state["wait"] += 1
+            if self.plateau_decay:
+                # The dev loss stalled: a smaller step for the next epoch (recorded, so
+                # that a resumed run continues with it).
+                rate = float(self.model.optimizer.learning_rate) * self.plateau_decay
+                self.model.optimizer.learning_rate.assign(rate)
+                state["learning_rate"] = rate
         if self.write:
             path = os.path.join(self.out_dir, CHECKPOINTS, f"epoch-{epoch + 1:04d}")
             with atomic_directory(path) as tmp:
@@ -229,6 +236,7 @@ def train(
     batch_size=64,
     learning_rate=3e-3,
     patience=0,
+    plateau_decay=None,
     seed=0,
     max_minutes=None,
     resume=False,
@@ -254,6 +262,8 @@ def train(
         batch_size, learning_rate: Adam with gradient clipping at norm 1.
         patience: stop when the dev loss has not improved for this many epochs and
             keep the best epoch's weights (0: train every epoch, keep the last).
+        plateau_decay: multiply the learning rate by this after each epoch whose dev
+            loss is not the best so far (e.g. 0.5; `None`: a constant rate).
         seed: seeds weights, batches and dropout.
         max_minutes: stop after this much wall-clock training time.
         resume: continue the training of `out_dir` from its last checkpoint, with the
@@ -320,7 +330,7 @@ def train(
             "seed": seed,
             "model": model.get_config(),
             "training": {"batch_size": batch_size, "learning_rate": learning_rate,
-                         "patience": patience},
+                         "patience": patience, "plateau_decay": plateau_decay},
             "filter": {"max_source_length": max_source_length,
                        "max_target_length": max_target_length},
         }
@@ -332,6 +342,8 @@ def train(
     if not model.compiled:
         with strategy.scope():
             model.compile(optimizer=Adam(settings["learning_rate"], clipnorm=1.0))
+    if "learning_rate" in state:  # lowered on a plateau before the checkpoint
+        model.optimizer.learning_rate.assign(state["learning_rate"])
     if strategy.num_replicas_in_sync > 1:
         log(f"Training on {describe(strategy)}, {settings['batch_size']} pairs per global batch"
             + ("." if chief else "; this worker does not write the model directory."))
@@ -364,7 +376,8 @@ def train(
 
     plan = BatchPlan(sources, targets, settings["batch_size"], shuffle=True, seed=seed)
     dev_plan = BatchPlan(dev_sources, dev_targets, settings["batch_size"], shuffle=False)
-    checkpoints = _EpochCheckpoints(out_dir, state, settings["patience"], write=chief)
+    checkpoints = _EpochCheckpoints(out_dir, state, settings["patience"], write=chief,
+                                    plateau_decay=settings.get("plateau_decay"))
     clock = _TrainClock()
     callbacks = [_ReseedEachEpoch(seed), clock, checkpoints]
     budget = None

@@ -190,29 +190,27 @@ def test_multi30k_line_aligned_end_to_end(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_reverse_task_attention_beats_the_bottleneck(tmp_path):
-    """The seed's claim: attention removes the bottleneck of the final encoder state.
-
-    Both models train with the same budget: at most 8 epochs (about 30 s on 2 CPU
-    cores), keeping the epoch with the best dev loss.
-    """
-    task = get_task("reverse", num_symbols=16, min_length=1, max_length=16)
+def test_reverse_task_attention_beats_the_bottleneck(tmp_path, capsys):
+    """The seed's claim: attention removes the bottleneck of the final encoder state;
+    and the command's defaults train a built-in task to convergence: `keras-s2s train
+    --task reverse --attention dot` with no other flag reaches 0.95 exact match (issue 15:
+    it stopped at 0.84 with a fixed 10 epochs). The bottleneck model, there to show the
+    gap, gets the same defaults within 8 epochs (it plateaus early; a shorter test)."""
     results = {}
-    for attention in ("general", "none"):
-        trained = train_task(
-            task, str(tmp_path / attention),
-            {"units": 64, "embedding_dim": 32, "attention": attention, "bidirectional": True},
-            epochs=8, patience=2, learning_rate=3e-3, verbose=0, tensorboard=False,
-            log=lambda m: None,
-        )
-        results[attention] = evaluate(trained, task_splits(trained.meta["data"])[2])
-    longest = list(results["general"]["by_source_length"])[-1]
-    with_attention = results["general"]["by_source_length"][longest]["exact_match"]
+    for attention, budget in (("dot", []), ("none", ["--epochs", "8"])):
+        out = str(tmp_path / attention)
+        assert main(["train", "--task", "reverse", "--attention", attention, "--out", out,
+                     "--quiet", "--no-tensorboard", *budget]) == 0
+        capsys.readouterr()
+        assert main(["evaluate", out, "--json"]) == 0
+        results[attention] = json.loads(capsys.readouterr().out)
+    longest = list(results["dot"]["by_source_length"])[-1]
+    with_attention = results["dot"]["by_source_length"][longest]["exact_match"]
     without = results["none"]["by_source_length"][longest]["exact_match"]
-    print(f"\nreverse, exact match: attention {results['general']['exact_match']:.3f} "
+    print(f"\nreverse, exact match: dot attention {results['dot']['exact_match']:.3f} "
           f"(sources of {longest} symbols: {with_attention:.3f}), none "
           f"{results['none']['exact_match']:.3f} ({without:.3f})")
-    assert results["general"]["exact_match"] >= 0.95
+    assert results["dot"]["exact_match"] >= 0.95
     assert without < with_attention - 0.3
 
 

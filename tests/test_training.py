@@ -75,6 +75,25 @@ def test_early_stopping_keeps_the_best_epoch(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+def test_the_learning_rate_halves_on_a_plateau_and_a_resumed_run_keeps_it(tmp_path):
+    # A learning rate this high makes the dev loss stall or rise: each such epoch halves it.
+    options = {"learning_rate": 0.3, "plateau_decay": 0.5, **SIZES, **QUIET}
+    straight = train_task("reverse", tmp_path / "straight", TINY, epochs=4, **options)
+    losses = json.load(open(tmp_path / "straight" / "history.json"))["val_loss"]
+    stalled = sum(loss >= min(losses[:i]) for i, loss in enumerate(losses) if i)
+    assert stalled >= 1, losses  # else this test checks nothing
+    rate = float(straight.model.optimizer.learning_rate)
+    assert rate == pytest.approx(0.3 * 0.5 ** stalled)
+    state = json.load(open(os.path.join(list_checkpoints(tmp_path / "straight")[4], "state.json")))
+    assert state["learning_rate"] == pytest.approx(rate)
+    # Interrupted after 2 epochs and resumed: the same rate, the same weights.
+    train_task("reverse", tmp_path / "resumed", TINY, epochs=2, **options)
+    resumed = train_task("reverse", tmp_path / "resumed", TINY, epochs=4, resume=True, **options)
+    assert float(resumed.model.optimizer.learning_rate) == pytest.approx(rate)
+    for a, b in zip(_weights(straight), _weights(resumed)):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_time_budget_stops_training(tmp_path):
     trained = train_task("reverse", tmp_path / "run", TINY, epochs=50, max_minutes=0.0001,
                          train_size=2000, dev_size=30, test_size=30, **QUIET)
