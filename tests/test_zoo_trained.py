@@ -120,6 +120,43 @@ def test_zoo_names_work_as_model_arguments(capsys):
     assert keras_output.splitlines()[0] == "2026-11-23"
 
 
+DATES_ZOO = [name for name in list_trained() if TRAINED[name]["task"] == "dates"]
+
+
+@pytest.mark.parametrize("name", DATES_ZOO)
+def test_dates_cards_show_valid_dates_and_every_family(name):
+    from keras_s2s.tasks.dates import DAY_FIRST_FAMILIES, FAMILIES
+
+    card = read_card(name)
+    found = card["metrics"]["dates"]
+    assert card["data"]["task"]["day_first"] is True  # trained with day-first dates
+    assert set(found["by_family"]) == set(FAMILIES + DAY_FIRST_FAMILIES)
+    assert sum(family["n"] for family in found["by_family"].values()) == card["metrics"]["n"]
+    if card["config"]["attention"] != "none":
+        assert found["valid_dates"] >= 0.99
+        for family, scores in found["by_family"].items():
+            assert scores["exact_match"] >= 0.8, family  # a dozen to 130 sources each
+    with open(os.path.join(model_dir(name), CARD_MARKDOWN), encoding="utf-8") as f:
+        markdown = f.read()
+    assert "valid calendar dates" in markdown and "--day-first" in markdown
+
+
+def test_day_first_dates_of_every_english_locale(capsys):
+    """Dates as the UK, India or Australia write them (issue 15: these came out as
+    impossible dates), month first where both readings are possible, and day first
+    with --day-first."""
+    texts = ["20/11/1950", "22/3/76", "14/08/1905", "20-11-1950", "5/11/2026", "12/25/99"]
+    assert main(["translate", "dates_bahdanau", "--backend", "onnx", *texts]) == 0
+    assert capsys.readouterr().out.split() == [
+        "1950-11-20", "1976-03-22", "1905-08-14", "1950-11-20", "2026-05-11", "1999-12-25"]
+    assert main(["translate", "dates_bahdanau", "--backend", "onnx", "--day-first",
+                 "5/11/2026", "01/02/2003", "20/11/1950", "Nov. 23rd, 2026"]) == 0
+    assert capsys.readouterr().out.split() == [
+        "2026-11-05", "2003-02-01", "1950-11-20", "2026-11-23"]
+    assert main(["translate", "reverse_bahdanau", "--backend", "onnx", "--day-first", "a b"]) == 2
+    assert "--day-first is for models trained on the dates task" in capsys.readouterr().err
+
+
 def test_export_takes_a_zoo_name(tmp_path, capsys):
     out = tmp_path / "bundle"
     assert main(["export", "reverse_none", "--out", str(out), "--formats", "onnx",

@@ -77,6 +77,8 @@ def card_markdown(card):
     ]
     for bucket, scores in sorted_buckets(metrics["by_source_length"]):
         lines.append(f"| {bucket} | {scores['n']} | {scores['exact_match']:.4f} |")
+    if "dates" in metrics:
+        lines += _dates_lines(metrics["dates"], data["task"])
     if "bundle" in card:
         kib = card["bundle"]["kib"]
         lines += ["", f"## Bundle `export/{card['name']}`", "",
@@ -95,6 +97,33 @@ def card_markdown(card):
               f"keras-s2s evaluate {card['name']}        # reproduces the table above",
               "```", "", f"Rebuild: `keras-s2s zoo build {card['name']}`."]
     return "\n".join(lines) + "\n"
+
+
+def _dates_lines(found, task):
+    from keras_s2s.tasks.dates import DAY_FIRST_TAG
+
+    lines = ["", f"Outputs that are valid calendar dates: {found['valid_dates']:.4f}.", ""]
+    if "by_family" in found:
+        lines += ["By how the source writes the date (`FAMILIES` and `DAY_FIRST_FAMILIES` of "
+                  "`keras_s2s.tasks.dates`):", "",
+                  "| family | n | exact match | valid dates |", "|---|---:|---:|---:|"]
+        lines += [f"| {family} | {s['n']} | {s['exact_match']:.4f} | {s['valid_dates']:.4f} |"
+                  for family, s in found["by_family"].items()]
+    lines += ["", "## Known limits", ""]
+    if task.get("day_first"):
+        lines.append(
+            "Numeric slash and dash dates read month first (US) unless the first field is "
+            "more than 12; a date written day first whose day and month could be swapped "
+            f"(`5/11/2026`) needs the tag `{DAY_FIRST_TAG.strip()}` in front "
+            f"(`keras-s2s translate NAME --day-first \"5/11/2026\"`). Dotted dates are day "
+            f"first. Trained on years {task['min_year']}-{task['max_year']}: other years, "
+            "times and dates in other languages are not handled.")
+    else:
+        lines.append(
+            "Trained before day-first slash and dash dates were part of the task: "
+            "`20/11/1950` comes out as an impossible date. Numeric slash and dash dates "
+            "are read month first; dotted dates day first.")
+    return lines
 
 
 def _write_card(directory, card):
@@ -137,7 +166,7 @@ def build(name, root=None, verbose=2, log=print):
                          "learning_rate": training["learning_rate"]},
             "metrics": {key: metrics[key] for key in
                         ("exact_match", "bleu", "chrf", "n", "decoding", "by_source_length",
-                         "bleu_signature")},
+                         "bleu_signature", "dates") if key in metrics},
             "example": test_pairs[0][0],
             "machine": _machine(),
             "built": datetime.date.today().isoformat(),

@@ -67,7 +67,7 @@ def _find(folder, name, marker=None):
 CARD_FILE = "card.json"
 CARD_MARKDOWN = "README.md"
 
-_DATES = {"task": "dates", "task_options": {}, "epochs": 8,
+_DATES = {"task": "dates", "task_options": {}, "epochs": 20,
           "base": {"cell": "gru", "bidirectional": True, "units": 64, "embedding_dim": 32,
                    "bridge": "dense"}}
 _REVERSE = {"task": "reverse", "task_options": {"num_symbols": 16, "max_length": 16},
