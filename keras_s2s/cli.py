@@ -107,6 +107,11 @@ def _add_data_arguments(parser, training):
     data.add_argument("--target-column", type=_non_negative_int, default=0,
                       help="TSV column of the target (default 0)")
     if training:
+        from keras_s2s.data.named import CORPORA, DATA_ENV
+
+        data.add_argument("--corpus", choices=sorted(CORPORA),
+                          help=f"a real corpus by name, read from ${DATA_ENV} (default "
+                               "../shared/data beside the checkout) with its own split")
         data.add_argument("--train", metavar="TSV", help="training pairs, tab-separated")
         data.add_argument("--dev", metavar="TSV", help="dev pairs (default: held out from --train)")
         data.add_argument("--test", metavar="TSV", help="test pairs, recorded for `evaluate`")
@@ -141,8 +146,13 @@ def _add_data_arguments(parser, training):
 def _training_data(args):
     """`(train, dev, description)` from the train options."""
     files = [args.train, args.train_source, args.train_target]
-    if args.task and any(files):
-        raise ValueError("Give either --task or training files, not both.")
+    if sum(bool(x) for x in (args.task, args.corpus, any(files))) > 1:
+        raise ValueError("Give one of --task, --corpus or training files.")
+    if args.corpus:
+        description = {"corpus": args.corpus}
+        train = recorded_split(description, "train")
+        train = train[: args.limit] if args.limit else train
+        return train, recorded_split(description, "dev"), description
     if args.task:
         from keras_s2s.tasks import get_task, task_description, task_splits
 
@@ -157,7 +167,7 @@ def _training_data(args):
         return train, dev, description
     if not any(files):
         raise ValueError(
-            "No training data: give --task, --train FILE.tsv, or --train-source and "
+            "No training data: give --task, --corpus, --train FILE.tsv, or --train-source and "
             "--train-target."
         )
     description = {"source_column": args.source_column, "target_column": args.target_column}
@@ -284,7 +294,7 @@ def _train(args):
     from keras_s2s.training import train
 
     config = _architecture(args)  # first: a bad --preset fails before the data is read
-    given = [args.task, args.train, args.train_source, args.train_target]
+    given = [args.task, args.corpus, args.train, args.train_source, args.train_target]
     if args.resume and not any(given):
         meta = read_meta(args.out)
         description = meta["data"]
@@ -348,8 +358,8 @@ def _architecture(args):
 
 
 def _resumed_file_data(description):
-    train_pairs = file_split(description, "train")
-    dev_pairs = file_split(description, "dev")
+    train_pairs = recorded_split(description, "train")
+    dev_pairs = recorded_split(description, "dev")
     if dev_pairs is None:
         raise ValueError("Give the training data again to resume (the dev set was held out "
                          "from --train): repeat the original train command with --resume.")
@@ -576,7 +586,11 @@ def _add_export_parser(commands):
     p.add_argument("--formats", default=",".join(FORMATS),
                    help=f"comma-separated formats (default: all of {','.join(FORMATS)})")
     p.add_argument("--quantize", choices=QUANTIZATIONS, default="none",
-                   help="TFLite quantization (int8 calibrates on training sources)")
+                   help="TFLite quantization (int8 calibrates on training sources); with "
+                        "dynamic or int8, ONNX gets int8 weights too")
+    p.add_argument("--no-whole-loop", dest="whole_loop", action="store_false",
+                   help="TFLite and ONNX: only the step graphs (encoder, decoder_step), not "
+                        "the whole-loop greedy and beam graphs; about half the size")
     p.add_argument("--beam-size", type=_positive_int, default=4, metavar="K",
                    help="beam size of the whole-loop beam graph (default 4; its length "
                         "penalty is an input)")
@@ -597,7 +611,8 @@ def _export(args):
     from keras_s2s.zoo.trained import resolve
 
     report = export_bundle(resolve(args.model), args.out, formats=formats, quantize=args.quantize,
-                           check_size=args.check, beam_size=args.beam_size, log=log)
+                           check_size=args.check, beam_size=args.beam_size,
+                           whole_loop=args.whole_loop, log=log)
     if args.json:
         print(json.dumps(report, separators=(",", ":")))
         return
@@ -663,6 +678,9 @@ def _add_zoo_parser(commands):
     build.add_argument("names", nargs="*", metavar="NAME", help="default: every trained model")
     build.add_argument("--quiet", action="store_true",
                        help="one line per epoch, also on a terminal")
+    build.add_argument("--trained", metavar="DIR",
+                       help="with one NAME: adopt this model directory, trained from NAME's "
+                            "recipe (checked), instead of training again")
     build.set_defaults(run=_zoo_build)
     again = actions.add_parser("export", help="export built models again into export/ (same "
                                               "weights) and update their cards' bundle sizes")
@@ -672,6 +690,7 @@ def _add_zoo_parser(commands):
 
 def _zoo_list(args):
     from keras_s2s.zoo import list_presets, preset_description
+    from keras_s2s.zoo.build import headline
     from keras_s2s.zoo.trained import TRAINED, list_trained, read_card
 
     names = list_presets() + list_trained()
@@ -682,11 +701,10 @@ def _zoo_list(args):
     print("Trained models (any MODEL argument):")
     for name in list_trained():
         try:
-            metrics = read_card(name)["metrics"]
-            scores = f"exact match {metrics['exact_match']:.3f}"
+            scores = headline(read_card(name))
         except FileNotFoundError:
             scores = "not built"
-        print(f"  {name:{width}}  {scores:17}  {TRAINED[name]['description']}")
+        print(f"  {name:{width}}  {scores:24}  {TRAINED[name]['description']}")
 
 
 def _zoo_show(args):
@@ -712,13 +730,14 @@ def _zoo_show(args):
 
 
 def _zoo_build(args):
-    from keras_s2s.zoo.build import build_all
+    from keras_s2s.zoo.build import build_all, headline
 
+    if args.trained and len(args.names) != 1:
+        raise ValueError("--trained adopts one model directory: give exactly one NAME.")
     cards = build_all(args.names or None, verbose=_verbosity(args),
-                      log=lambda message: print(message, flush=True))
+                      log=lambda message: print(message, flush=True), trained_dir=args.trained)
     for card in cards:
-        print(f"{card['name']:18} exact match {card['metrics']['exact_match']:.4f}  "
-              f"BLEU {card['metrics']['bleu']:6.2f}")
+        print(f"{card['name']:18} {headline(card)}")
 
 
 def _zoo_export(args):

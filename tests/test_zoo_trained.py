@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from keras_s2s.cli import main
+from keras_s2s.data.named import data_root
 from keras_s2s.zoo.trained import (
     CARD_MARKDOWN,
     TRAINED,
@@ -18,23 +19,38 @@ from keras_s2s.zoo.trained import (
     model_dir,
     read_card,
     resolve,
+    held_out_pairs,
 )
 
 CHECK_SENTENCES = 50
+TASK_ZOO = [name for name in list_trained() if "task" in TRAINED[name]]
+CORPUS_ZOO = [name for name in list_trained() if "corpus" in TRAINED[name]]
+
+
+def _needs_data(name):
+    """Skips a test of a zoo model trained on a corpus that is not on this machine."""
+    corpus = TRAINED[name].get("corpus")
+    if corpus and not os.path.isdir(os.path.join(data_root(), corpus)):
+        pytest.skip(f"{name} is measured on the {corpus} corpus, which is not at "
+                    f"{os.path.join(data_root(), corpus)} (set KERAS_S2S_DATA)")
 
 
 def _test_sources(card, count):
-    from keras_s2s.tasks import task_splits
+    _needs_data(card["name"])
+    return [source for source, _ in held_out_pairs(card)[:count]]
 
-    return [source for source, _ in task_splits(card["data"])[2][:count]]
+
+def _quantized(name):
+    return TRAINED[name].get("export", {}).get("quantize", "none") != "none"
 
 
 def test_the_zoo_has_six_or_more_trained_models_covering_attention():
     names = list_trained()
     assert len(names) >= 6
-    dates = {TRAINED[n]["config"]["attention"] for n in names if TRAINED[n]["task"] == "dates"}
+    dates = {TRAINED[n]["config"]["attention"] for n in names if TRAINED[n].get("task") == "dates"}
     assert dates == {"none", "dot", "general", "concat", "bahdanau"}
-    reverse = {TRAINED[n]["config"]["attention"] for n in names if TRAINED[n]["task"] == "reverse"}
+    reverse = {TRAINED[n]["config"]["attention"] for n in names
+               if TRAINED[n].get("task") == "reverse"}
     assert {"none", "bahdanau"} <= reverse
 
 
@@ -48,14 +64,18 @@ def test_every_trained_model_is_committed_with_its_card(name):
     for key, value in TRAINED[name]["config"].items():
         assert meta["model"][key] == value, key
     metrics = card["metrics"]
-    assert metrics["n"] == card["data"]["test_size"]
+    if "task" in card["data"]:
+        assert metrics["n"] == card["data"]["test_size"]
     assert 0.0 <= metrics["exact_match"] <= 1.0
     assert sum(b["n"] for b in metrics["by_source_length"].values()) == metrics["n"]
     with open(os.path.join(model_dir(name), CARD_MARKDOWN), encoding="utf-8") as f:
         markdown = f.read()
     assert f"{metrics['exact_match']:.4f}" in markdown and f"# {name}" in markdown
+    assert f"keras-s2s zoo build {name}" in markdown  # how to reproduce it
     assert os.path.isfile(os.path.join(bundle_dir(name), "bundle.json"))
-    assert min(card["bundle"]["token_agreement"].values()) >= 0.99
+    # Float exports decode like Keras; int8 weights may move a token now and then.
+    assert min(card["bundle"]["token_agreement"].values()) >= (
+        0.97 if _quantized(name) else 0.99)
 
 
 @pytest.mark.slow
@@ -64,14 +84,22 @@ def test_every_committed_bundle_decodes_like_its_keras_model(name):
     from keras_s2s import runtime
     from keras_s2s.trained_model import TrainedModel
 
-    sources = _test_sources(read_card(name), CHECK_SENTENCES)
+    from keras_s2s.export import token_agreement
+
+    card = read_card(name)
+    sources = _test_sources(card, CHECK_SENTENCES)
     reference = [h[0].tokens for h in TrainedModel.load(model_dir(name)).decode(sources)]
     bundle = runtime.Bundle(bundle_dir(name))  # verifies every file's sha256
     for backend in ("tflite", "onnx"):
         translator = runtime.load(bundle.path, backend=backend)
-        for whole_loop in (False, True):
+        files = bundle.meta["formats"][backend]["files"]
+        for whole_loop in (False, True)[:2 if "translate" in files else 1]:
             tokens = [h[0].tokens for h in translator.decode(sources, whole_loop=whole_loop)]
-            assert tokens == reference, (backend, whole_loop)
+            if _quantized(name):  # as measured at export, on the same first sources
+                found = token_agreement(reference, tokens)["token_agreement"]
+                assert found >= card["bundle"]["token_agreement"][f"{backend}/step"] - 0.02
+            else:
+                assert tokens == reference, (backend, whole_loop)
 
 
 @pytest.mark.slow
@@ -83,8 +111,13 @@ def test_every_committed_beam_graph_is_beam_search_on_its_bundle(name):
     from keras_s2s import runtime
 
     sources = _test_sources(read_card(name), CHECK_SENTENCES)
-    assert runtime.Bundle(bundle_dir(name)).meta["beam_size"] == 4
-    for backend in ("tflite", "onnx", "savedmodel"):
+    bundle = runtime.Bundle(bundle_dir(name))
+    with_graph = [backend for backend, meta in bundle.meta["formats"].items()
+                  if backend == "savedmodel" or "beam" in meta.get("files", {})]
+    if not with_graph:
+        pytest.skip(f"{name} is committed without the whole-loop graphs (its recipe)")
+    assert bundle.meta["beam_size"] == 4
+    for backend in with_graph:
         translator = runtime.load(bundle_dir(name), backend=backend)
         for penalty in (0.0, 1.0):
             options = {"beam_size": 4, "n_best": 4, "length_penalty": penalty}
@@ -102,6 +135,7 @@ def test_every_committed_beam_graph_is_beam_search_on_its_bundle(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list_trained())
 def test_card_metrics_are_reproduced_by_evaluate(name, capsys):
+    _needs_data(name)
     card = read_card(name)
     assert main(["evaluate", name, "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -120,7 +154,7 @@ def test_zoo_names_work_as_model_arguments(capsys):
     assert keras_output.splitlines()[0] == "2026-11-23"
 
 
-DATES_ZOO = [name for name in list_trained() if TRAINED[name]["task"] == "dates"]
+DATES_ZOO = [name for name in list_trained() if TRAINED[name].get("task") == "dates"]
 
 
 @pytest.mark.parametrize("name", DATES_ZOO)

@@ -22,8 +22,13 @@ def file_split(description, split):
 
 
 def recorded_split(description, split):
-    """The pairs of a split of a built-in task or of files, as recorded; `None` if the
-    record has no such split (a dev set held out of `--train` counts as none)."""
+    """The pairs of a split of a built-in task, a named corpus or files, as recorded;
+    `None` if the record has no such split (a dev set held out of `--train` counts as
+    none)."""
+    if "corpus" in description:
+        from keras_s2s.data.named import corpus_files
+
+        return file_split(corpus_files(description["corpus"]), split)
     if "task" in description:
         from keras_s2s.tasks import task_splits
 

@@ -111,12 +111,20 @@ def onnx_functions(graphs):
     }
 
 
-def _write_tflite(graphs, directory, quantize, calibration, roles=None, applied=None):
-    """Writes the TFLite graphs (or only `roles`) and returns the format's metadata."""
+STEP_ROLES = ("encoder", "decoder_step")  # what a device needs to decode
+WHOLE_LOOP_ROLES = ("translate", "beam")  # greedy and beam search in one graph each
+
+
+def _write_tflite(graphs, directory, quantize, calibration, roles=None, applied=None,
+                  whole_loop=True):
+    """Writes the TFLite graphs (or only `roles`, a role -> quantization dict) and
+    returns the format's metadata."""
     from keras_s2s.export import tflite
 
     applied = dict(applied or {})
     for role, (signature, function) in tflite_functions(graphs).items():
+        if role in WHOLE_LOOP_ROLES and not whole_loop:
+            continue
         if roles is not None:
             if role not in roles:
                 continue
@@ -134,18 +142,29 @@ def _write_tflite(graphs, directory, quantize, calibration, roles=None, applied=
             raise RuntimeError(f"The TFLite {role} needs Flex ops {flex}; exports must use builtins only.")
         with open(os.path.join(directory, FORMAT_FILES["tflite"][role]), "wb") as f:
             f.write(model)
-    return {"encoder_batch_size": 1, "translate_batch_size": 1, "beam_batch_size": 1,
-            "quantization": quantize, "quantization_by_file": applied}
+    batch_sizes = {"encoder_batch_size": 1}
+    if whole_loop:
+        batch_sizes.update(translate_batch_size=1, beam_batch_size=1)
+    return {**batch_sizes, "quantization": quantize, "quantization_by_file": applied}
 
 
-def _write_onnx(graphs, directory):
+def _write_onnx(graphs, directory, quantize="none", whole_loop=True):
+    """Writes the ONNX graphs; with `quantize` `"dynamic"` or `"int8"`, their weights
+    become int8 (ONNX Runtime's dynamic quantization: activations are quantized per
+    call). float16 is not applied to ONNX (ONNX Runtime's CPU kernels are float32)."""
     from keras_s2s.export import onnx as onnx_export
 
+    applied = "dynamic" if quantize in ("dynamic", "int8") else "none"
     for role, (function, signature) in onnx_functions(graphs).items():
+        if role in WHOLE_LOOP_ROLES and not whole_loop:
+            continue
         model = onnx_export.convert(function, signature)
-        with open(os.path.join(directory, FORMAT_FILES["onnx"][role]), "wb") as f:
+        path = os.path.join(directory, FORMAT_FILES["onnx"][role])
+        with open(path, "wb") as f:
             f.write(model.SerializeToString())
-    return {"opset": onnx_export.OPSET}
+        if applied == "dynamic":
+            onnx_export.quantize_weights(path)
+    return {"opset": onnx_export.OPSET, "quantization": applied}
 
 
 def step_contract(graphs):
@@ -222,16 +241,17 @@ def conformance_cases(source_vocab, target_vocab, settings, sources, targets):
     }
 
 
-def _check(directory, formats, sources, reference, log):
+def _check(directory, formats, sources, reference, log, whole_loop=True):
     """Decodes `sources` on every exported backend and compares with `reference`,
     the Keras model's tokens."""
     from keras_s2s import runtime
 
     checks = {}
+    modes = (("step", False), ("whole_loop", True))[:2 if whole_loop else 1]
     for backend in formats:
         translator = runtime.load(directory, backend=backend, verify=False)
-        for mode, whole_loop in (("step", False), ("whole_loop", True)):
-            found = [h[0].tokens for h in translator.decode(sources, whole_loop=whole_loop)]
+        for mode, loop in modes:
+            found = [h[0].tokens for h in translator.decode(sources, whole_loop=loop)]
             result = token_agreement(reference, found)
             checks[f"{backend}/{mode}"] = result
             log(f"  {backend:10s} {mode:10s} token agreement with Keras "
@@ -239,6 +259,8 @@ def _check(directory, formats, sources, reference, log):
             if result["token_agreement"] < MIN_AGREEMENT:
                 log(f"  WARNING: {backend} ({mode}) agrees with Keras on fewer than "
                     f"{MIN_AGREEMENT:.0%} of the tokens; check the quantization.")
+        if not whole_loop:
+            continue
         result = beam_agreement(translator, sources)
         checks[f"{backend}/beam"] = result
         log(f"  {backend:10s} {'beam':10s} n-best agreement of the beam graph with beam "
@@ -278,16 +300,18 @@ def _quiet_tensorflow_warnings():
 
 
 def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=100,
-                  calibration_size=100, min_agreement=MIN_AGREEMENT, beam_size=4, log=print):
+                  calibration_size=100, min_agreement=MIN_AGREEMENT, beam_size=4,
+                  whole_loop=True, log=print):
     """Writes the bundle of the model directory `model_dir` to `out`.
 
     Args:
         model_dir: a directory written by `keras-s2s train`.
         out: the bundle directory to write (replaced atomically if it exists).
         formats: any of `"keras"`, `"savedmodel"`, `"tflite"`, `"onnx"`.
-        quantize: TFLite quantization: `"none"`, `"dynamic"` (int8 weights),
-            `"float16"` or `"int8"` (weights and activations, calibrated on
-            `calibration_size` training sources).
+        quantize: `"none"`, `"dynamic"` (int8 weights), `"float16"` or `"int8"`
+            (weights and activations, calibrated on `calibration_size` training
+            sources) for TFLite; ONNX gets int8 weights with `"dynamic"` and `"int8"`
+            and stays float32 otherwise (`formats.onnx.quantization` in `bundle.json`).
         check_size: held-out sources decoded on every backend after export to measure
             token agreement with Keras (0: no check).
         min_agreement: with int8, if the int8 `decoder_step` (weights and activations)
@@ -296,6 +320,9 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
         beam_size: the beam size of the whole-loop beam graph (`beam`), fixed at
             export and recorded in `bundle.json` (`beam_size`); its length penalty is an
             input.
+        whole_loop: also write the whole-loop graphs (`translate`, `beam`) of TFLite
+            and ONNX. Each repeats the model's weights: without them a bundle is about
+            half the size and decodes step by step only.
         log: where progress lines go.
 
     Returns:
@@ -310,8 +337,9 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
         raise ValueError(f"Unknown or no formats {unknown}: choose from {', '.join(FORMATS)}.")
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"Unknown quantization {quantize!r}: choose one of {', '.join(QUANTIZATIONS)}.")
-    if quantize != "none" and "tflite" not in formats:
-        raise ValueError("--quantize applies to TFLite: add tflite to the formats.")
+    if quantize != "none" and not {"tflite", "onnx"} & set(formats):
+        raise ValueError("--quantize applies to TFLite and ONNX: add tflite or onnx to the "
+                         "formats.")
     started = time.perf_counter()
     trained = TrainedModel.load(model_dir)
     meta = trained.meta
@@ -347,10 +375,13 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
                                 meta["tokenizer"], os.path.join(tmp, "saved_model"))
                 extra = {"signatures": ["translate", "greedy", "beam", "encode", "decode_step"]}
             elif name == "tflite":
-                extra = _write_tflite(graphs, tmp, quantize, calibration)
+                extra = _write_tflite(graphs, tmp, quantize, calibration,
+                                      whole_loop=whole_loop)
             elif name == "onnx":
-                extra = _write_onnx(graphs, tmp)
-            format_meta[name] = {"files": FORMAT_FILES[name], **extra}
+                extra = _write_onnx(graphs, tmp, quantize, whole_loop=whole_loop)
+            format_meta[name] = {"files": {
+                role: path for role, path in FORMAT_FILES[name].items()
+                if whole_loop or role not in WHOLE_LOOP_ROLES}, **extra}
         files = {name: sha256(os.path.join(tmp, name)) for name in list_files(tmp)}
         bundle = {
             "format": FORMAT,
@@ -359,7 +390,7 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
             "model": meta["model"],
             "special_ids": {"pad": PAD_ID, "start": START_ID, "end": END_ID, "unk": UNK_ID},
             "max_decode_length": meta["max_decode_length"],
-            "beam_size": graphs.beam_size,
+            "beam_size": graphs.beam_size if whole_loop else None,  # of the beam graph
             "max_source_length": meta.get("filter", {}).get("max_source_length"),
             "tokenizer": {
                 side: {**meta["tokenizer"][side], "vocab": vocab}
@@ -376,19 +407,21 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
         if sources:
             log(f"Checking the exports on {len(sources)} held-out sources ...")
             reference = [h[0].tokens for h in trained.decode(sources)]
-            checks = _check(tmp, [f for f in formats if f != "keras"], sources, reference, log)
+            checks = _check(tmp, [f for f in formats if f != "keras"], sources, reference, log,
+                            whole_loop)
             step = checks.get("tflite/step", {}).get("token_agreement", 1.0)
             if quantize == "int8" and step < min_agreement:
                 log(f"The int8 decoder_step agrees on {step:.4f} of the tokens (below "
                     f"{min_agreement}): converting it again with int8 weights only ...")
                 format_meta["tflite"].update(_write_tflite(
                     graphs, tmp, quantize, calibration, roles={"decoder_step": "dynamic"},
-                    applied=format_meta["tflite"]["quantization_by_file"]))
+                    applied=format_meta["tflite"]["quantization_by_file"],
+                    whole_loop=whole_loop))
                 format_meta["tflite"]["int8_step_agreement"] = round(step, 4)
                 step_file = FORMAT_FILES["tflite"]["decoder_step"]
                 bundle["files"][step_file] = sha256(os.path.join(tmp, step_file))
                 write_json(os.path.join(tmp, BUNDLE_FILE), bundle)
-                checks.update(_check(tmp, ["tflite"], sources, reference, log))
+                checks.update(_check(tmp, ["tflite"], sources, reference, log, whole_loop))
         elif check_size:
             log("No held-out data recorded with the model: exports not checked.")
         bundle["checks"] = checks

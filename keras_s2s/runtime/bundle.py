@@ -212,7 +212,14 @@ class Bundle:
         """The absolute path of one file of a format, e.g. `file("onnx", "encoder")`;
         a `BundleError` if the bundle was cut down without it."""
         self._check_has_format(format_name)
-        name = self.meta["formats"][format_name]["files"][role]
+        name = self.meta["formats"][format_name]["files"].get(role)
+        if name is None:
+            raise BundleError(
+                f"Bundle {self.path} has no {format_name} {role} graph: it was exported "
+                "without it (--no-whole-loop, or before the graph existed)"
+                + (": decode step by step (leave out --whole-loop), or export the model "
+                   "again with the whole-loop graphs." if role in ("translate", "beam") else ".")
+            )
         path = os.path.join(self.path, name)
         if not os.path.exists(path):
             raise BundleError(

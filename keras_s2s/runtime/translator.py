@@ -157,9 +157,10 @@ class Translator:
     def _check_beam_graph(self, beam_size, max_length):
         exported = getattr(self.backend, "beam_size", None)
         if exported is None:
-            raise ValueError("This bundle has no whole-loop beam graph (exported before it "
-                             "existed): decode step by step (leave out whole_loop / "
-                             "--whole-loop) or export the model again.")
+            raise ValueError("This bundle has no whole-loop beam graph (exported with "
+                             "--no-whole-loop, or before the graph existed): decode step by "
+                             "step (leave out whole_loop / --whole-loop) or export the model "
+                             "again.")
         if beam_size != exported:
             raise ValueError(
                 f"The whole-loop beam graph was exported for beam size {exported}, not "

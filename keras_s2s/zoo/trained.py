@@ -82,9 +82,16 @@ def _recipe(base, attention, description):
     if attention != "none":
         config["attention_placement"] = placement
     return {"task": base["task"], "task_options": base["task_options"],
-            "epochs": base["epochs"], "config": config, "description": description}
+            "train": {"epochs": base["epochs"], "patience": 2}, "config": config,
+            "description": description,
+            # The baseline each model is read against: the same task without attention.
+            "anchor": {"model": f"{base['task']}_none"} if attention != "none" else None}
 
 
+# A recipe is either a built-in `task` (with `task_options`) or a named `corpus`
+# (`keras_s2s.data.named`); `train` holds the arguments of `keras_s2s.training.train`,
+# `export` those of `keras_s2s.export.export_bundle` (default: every format), `anchor`
+# what the card compares the model with.
 TRAINED = {
     "dates_none": _recipe(_DATES, "none", "Dates to ISO 8601 without attention: the "
                           "bottleneck baseline."),
@@ -98,7 +105,46 @@ TRAINED = {
                             "attention: fails on long sequences."),
     "reverse_bahdanau": _recipe(_REVERSE, "bahdanau", "Reverse a sequence of up to 16 symbols "
                                 "with Bahdanau attention."),
+    "spa_eng": {
+        "corpus": "spa-eng",
+        "description": "Spanish -> English translation of everyday sentences (Tatoeba): "
+                       "the TensorFlow NMT tutorial's size, a bidirectional GRU encoder of "
+                       "256 units and a 256-unit GRU decoder with additive attention after "
+                       "its RNN, 5,000-word vocabularies, dropout 0.2.",
+        "config": {"cell": "gru", "units": 256, "embedding_dim": 256, "bidirectional": True,
+                   "attention": "bahdanau", "attention_placement": "luong",
+                   "decoder_units": 256, "dropout": 0.2},
+        "train": {"source_level": "word", "target_level": "word", "source_vocab_size": 5000,
+                  "target_vocab_size": 5000, "epochs": 60, "batch_size": 64,
+                  "learning_rate": 1e-3, "patience": 3, "plateau_decay": 0.5,
+                  "max_minutes": 85},
+        # 5.5 M parameters: the Keras model in float32, the device files int8 weights
+        # and only the step graphs (the whole-loop graphs would each repeat the weights).
+        "export": {"formats": ["tflite", "onnx"], "quantize": "dynamic", "whole_loop": False},
+        "beam_size": 4,
+        "anchor": {"text": "the same architecture after 25 minutes of training "
+                           "(`benchmarks/translation_bleu.py`, this machine): BLEU 41.4 "
+                           "greedy, 43.3 beam 4",
+                   "bleu": {"greedy": 41.4, "beam4": 43.3}},
+    },
 }
+
+
+def recipe_kind(name):
+    """`"task"` or `"corpus"`: where a zoo model's data comes from."""
+    return "corpus" if "corpus" in TRAINED[name] else "task"
+
+
+def data_name(recipe):
+    """The task or corpus name of a recipe (`dates`, `spa-eng`)."""
+    return recipe.get("corpus") or recipe["task"]
+
+
+def held_out_pairs(card):
+    """The held-out `(source, target)` pairs a card's metrics were measured on."""
+    from keras_s2s.data.recorded import recorded_split
+
+    return recorded_split(card["data"], "test")
 
 
 def list_trained():

@@ -116,7 +116,7 @@ export class Bundle {
     const name = this.meta.formats.onnx.files[role];
     if (!name) {
       throw new BundleError(
-        `This bundle has no ONNX ${role} graph (exported before it existed): export the model again` +
+        `This bundle has no ONNX ${role} graph (exported with --no-whole-loop, or before it existed): export the model again` +
           (role === "translate" || role === "beam" ? ", or decode step by step." : "."),
       );
     }
