@@ -42,7 +42,7 @@ def collect():
     panels = {"reverse (up to 16 symbols)": _series(
         {r["attention"]: r["by_source_length"] for r in reverse["results"]})}
     dates = {TRAINED[name]["config"]["attention"]: read_card(name)["metrics"]["by_source_length"]
-             for name in list_trained() if TRAINED[name]["task"] == "dates"}
+             for name in list_trained() if TRAINED[name].get("task") == "dates"}
     panels["dates (zoo models)"] = _series(dates)
     return panels
 

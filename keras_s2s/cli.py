@@ -407,6 +407,10 @@ def _evaluate(args):
     for bucket, scores in sorted_buckets(result["by_source_length"]):
         print(f"  source length {bucket:>7}: BLEU {scores['bleu']:6.2f}  exact match "
               f"{scores['exact_match']:.4f}  n={scores['n']}")
+    if "wer" in result:
+        print(f"  words {result['n']:,}: WER {result['wer']:.2%}  PER {result['per']:.2%}; "
+              f"without stress WER {result['wer_no_stress']:.2%}  PER "
+              f"{result['per_no_stress']:.2%}")
     if "dates" in result:
         print(f"  valid calendar dates {result['dates']['valid_dates']:.4f}")
         for family, scores in result["dates"].get("by_family", {}).items():
@@ -425,11 +429,13 @@ def _add_translate_parser(commands):
     p.add_argument("model", help="model directory, exported bundle or zoo model name")
     _add_backend_argument(p)
     p.add_argument("text", nargs="*", help="texts to translate (default: lines of stdin)")
-    p.add_argument("--beam", type=_positive_int, default=1,
-                   help="beam size (default 1: greedy search)")
-    p.add_argument("--nbest", type=_positive_int, default=1,
+    p.add_argument("--beam", type=_positive_int,
+                   help="beam size (default 1, greedy search; with --n-best N: N)")
+    p.add_argument("--n-best", "--nbest", dest="nbest", type=_positive_int, default=1,
+                   metavar="N",
                    help="print the N best translations of each input as "
-                        "INPUT_INDEX<TAB>SCORE<TAB>TEXT (needs --beam >= N)")
+                        "INPUT_INDEX<TAB>SCORE<TAB>TEXT, best first (beam search, beam N "
+                        "unless --beam is larger)")
     p.add_argument("--length-penalty", type=_non_negative_float, default=0.0)
     p.add_argument("--batch-size", type=_positive_int, default=64)
     p.add_argument("--day-first", action="store_true",
@@ -533,8 +539,10 @@ def _tag_day_first(meta, texts):
 
 
 def _translate(args):
+    if args.beam is None:
+        args.beam = 1 if args.sample else args.nbest
     if args.nbest > args.beam:
-        raise ValueError(f"--nbest {args.nbest} needs --beam {args.nbest} or more.")
+        raise ValueError(f"--n-best {args.nbest} needs --beam {args.nbest} or more.")
     if args.sample and args.beam > 1:
         raise ValueError("--sample draws one translation per input: it takes no --beam.")
     texts = args.text or _read_stdin_lines()
@@ -546,6 +554,12 @@ def _translate(args):
                              whole_loop=args.whole_loop,
                              max_length=args.max_length, sample=args.sample,
                              temperature=args.temperature, top_k=args.top_k, seed=args.seed)
+    for index, unknown in enumerate(trained.unknown_tokens(texts)):
+        if unknown:
+            shown = ", ".join(repr(token) for token in unknown[:10])
+            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            print(f"Note: input {index + 1} has {len(unknown)} token(s) outside the model's "
+                  f"vocabulary, read as unknown: {shown}{more}.", file=sys.stderr)
     for index, hypotheses in enumerate(results):
         outputs = trained.detokenize([h.tokens for h in hypotheses])
         if args.nbest == 1:

@@ -51,6 +51,63 @@ def score(hypotheses, references, lowercase=False):
     }
 
 
+def edit_distance(a, b):
+    """Levenshtein distance between two sequences (insertions, deletions and
+    substitutions cost 1)."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        current = [i]
+        for j, y in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def _without_stress(phonemes):
+    return tuple(p.rstrip("0123456789") for p in phonemes)
+
+
+def pronunciation_scores(hypotheses, references):
+    """Word and phoneme error rates of grapheme-to-phoneme output, the CMUdict convention
+    (`../shared/data/cmudict/README.md`).
+
+    Args:
+        hypotheses: one phoneme string per word (`"HH AH0 L OW1"`).
+        references: per word, the list of its reference pronunciations.
+
+    Returns:
+        `wer` (a word is right when its hypothesis equals any reference) and `per` (the
+        edit distance to the closest reference, summed over words, over the summed
+        lengths of those references), with stress (`wer`, `per`) and with the stress
+        digits removed from both sides (`wer_no_stress`, `per_no_stress`); and `n`.
+    """
+    if len(hypotheses) != len(references):
+        raise ValueError(f"{len(hypotheses)} hypotheses for {len(references)} words.")
+    result = {"n": len(references)}
+    for suffix, form in (("", tuple), ("_no_stress", _without_stress)):
+        wrong = edits = length = 0
+        for hypothesis, options in zip(hypotheses, references):
+            found = form(hypothesis.split())
+            candidates = [form(reference.split()) for reference in options]
+            if found not in candidates:
+                wrong += 1
+            distance, closest = min((edit_distance(found, c), len(c)) for c in candidates)
+            edits += distance
+            length += closest
+        result[f"wer{suffix}"] = round(wrong / len(references), 4) if references else None
+        result[f"per{suffix}"] = round(edits / length, 4) if length else None
+    return result
+
+
+def group_references(pairs):
+    """`(sources, references)`: each distinct source once, in first-seen order, with
+    the list of its targets (a word of a pronouncing dictionary has several lines)."""
+    grouped = {}
+    for source, target in pairs:
+        grouped.setdefault(source, []).append(target)
+    return list(grouped), list(grouped.values())
+
+
 def evaluate(trained, pairs, *, beam_size=1, length_penalty=0.0, batch_size=64):
     """Translates the sources of `pairs` and scores them against the targets.
 
@@ -63,6 +120,10 @@ def evaluate(trained, pairs, *, beam_size=1, length_penalty=0.0, batch_size=64):
     """
     if not pairs:
         raise ValueError("Nothing to evaluate: the test set is empty.")
+    data = trained.meta.get("data") or {}
+    if data.get("corpus") == "cmudict":
+        return evaluate_pronunciations(trained, pairs, beam_size=beam_size,
+                                       length_penalty=length_penalty, batch_size=batch_size)
     sources = [s for s, _ in pairs]
     references = [t for _, t in pairs]
     outputs = trained.translate(
@@ -79,9 +140,36 @@ def evaluate(trained, pairs, *, beam_size=1, length_penalty=0.0, batch_size=64):
             k: bucket[k] for k in ("bleu", "chrf", "exact_match", "n")
         }
     result["decoding"] = "greedy" if beam_size == 1 else f"beam{beam_size}"
-    data = trained.meta.get("data") or {}
     if data.get("task", {}).get("name") == "dates":
         from keras_s2s.tasks import dates, test_families
 
         result["dates"] = dates.report(outputs, references, test_families(data, pairs))
+    return result
+
+
+def evaluate_pronunciations(trained, pairs, *, beam_size=1, length_penalty=0.0,
+                            batch_size=64):
+    """`evaluate` for grapheme-to-phoneme pairs (word, phonemes) with several
+    pronunciations per word: each word is decoded once and scored against all of its
+    references (`pronunciation_scores`); `n` counts words. The BLEU, chrF and exact match
+    of `evaluate` are kept, against each word's first reference."""
+    words, references = group_references(pairs)
+    outputs = trained.translate(words, beam_size=beam_size, length_penalty=length_penalty,
+                                batch_size=batch_size)
+    lowercase = trained.meta["tokenizer"]["target"]["lowercase"]
+    result = score(outputs, [options[0] for options in references], lowercase)
+    result.update(pronunciation_scores(outputs, references))
+    exact = [o in options for o, options in zip(outputs, references)]
+    result["exact_match"] = round(float(np.mean(exact)), 4)
+    lengths = [len(ids) for ids in trained.tokenize_sources(words)]
+    result["by_source_length"] = {}
+    for lo, hi in length_buckets(lengths):
+        members = [i for i, n in enumerate(lengths) if lo <= n <= hi]
+        bucket = pronunciation_scores([outputs[i] for i in members],
+                                      [references[i] for i in members])
+        bucket["exact_match"] = round(1 - bucket["wer"], 4)
+        bucket["bleu"] = score([outputs[i] for i in members],
+                               [references[i][0] for i in members], lowercase)["bleu"]
+        result["by_source_length"][f"{lo}-{hi}"] = bucket
+    result["decoding"] = "greedy" if beam_size == 1 else f"beam{beam_size}"
     return result

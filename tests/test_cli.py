@@ -97,8 +97,12 @@ def test_translate_nbest(tiny_model_dir, capsys):
     assert len(rows) == 3 and {r[0] for r in rows} == {"0"}
     scores = [float(r[1]) for r in rows]
     assert scores == sorted(scores, reverse=True)
-    assert main(["translate", tiny_model_dir, "a", "--nbest", "2"]) == 2
+    assert main(["translate", tiny_model_dir, "a", "--beam", "1", "--nbest", "2"]) == 2
     assert "--beam" in capsys.readouterr().err
+    # --n-best alone searches with a beam of that size and prints all of them.
+    assert main(["translate", tiny_model_dir, "a b c", "--n-best", "3"]) == 0
+    assert [line.split("\t")[1:] for line in capsys.readouterr().out.splitlines()] == \
+        [r[1:] for r in rows]
 
 
 def test_translate_attention_plot(tiny_model_dir, tmp_path, capsys):

@@ -108,3 +108,26 @@ def test_a_bundle_with_int8_weights_and_only_the_step_graphs(tmp_path, capsys):
     assert translator.translate(["Nov. 23rd, 2026"]) == ["2026-11-23"]
     with pytest.raises(BundleError, match="translate"):
         translator.decode(["Nov. 23rd, 2026"], whole_loop=True)
+
+
+def test_translate_names_the_input_it_could_not_read(capsys):
+    assert main(["translate", "dates_bahdanau", "--backend", "onnx", "Nov. 23rd, 2026",
+                 "☃ Nov. 23rd, 2026 日"]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 2
+    assert captured.err.splitlines() == [
+        "Note: input 2 has 2 token(s) outside the model's vocabulary, read as unknown: "
+        "'☃', '日'."]
+
+
+def test_unknown_words_of_each_tokenizer_level():
+    from keras_s2s.text.pytokenizer import PyTokenizer
+    from keras_s2s.text.tokenizer import learn_vocabulary
+
+    texts = ["the cat sat", "the dog sat", "a cat ran"]
+    word = PyTokenizer(learn_vocabulary(texts, "word", 100), "word")
+    assert word.unknown("The cat flew, the cat flew!") == ["The", "flew", ",", "!"]
+    char = PyTokenizer(learn_vocabulary(texts, "char", 100), "char")
+    assert char.unknown("cats!") == ["!"]
+    subword = PyTokenizer(learn_vocabulary(texts * 20, "subword", 100), "subword")
+    assert subword.unknown("cat xyz") == ["xyz"]  # no piece spells x, y or z

@@ -87,6 +87,11 @@ class Translator:
                 ids = [row[:limit] for row in ids]
         return ids
 
+    def unknown_tokens(self, texts):
+        """Per text, the words (characters for a character model) outside the source
+        vocabulary: the model reads each as the unknown token."""
+        return [self.source_tokenizer.unknown(text) for text in check_texts(texts)]
+
     def detokenize(self, token_lists):
         """Lists of target ids -> texts."""
         return [self.target_tokenizer.detokenize(tokens) for tokens in token_lists]

@@ -227,6 +227,24 @@ class PyTokenizer:
             return words
         return [piece for word in words for piece in wordpiece(word, self._ids)]
 
+    def unknown(self, text):
+        """The pieces of one text that the vocabulary does not have, in order, each
+        once: characters (`char`), words (`word`, and `subword` where WordPiece cannot
+        spell the word); each becomes the unknown token."""
+        text = self.standardize(text)
+        if self.level == "char":
+            pieces = list(text)
+        else:
+            pieces = split_words(text)
+        if self.level == "subword":
+            missing = [w for w in pieces if UNK_ID in
+                       [self._ids.get(p, UNK_ID) for p in wordpiece(w, self._ids)]]
+        else:
+            missing = [p for p in pieces if p not in self._ids]
+        # Shown as written: "##," is a comma glued to the word before it.
+        return list(dict.fromkeys(p[len(CONTINUATION):] if p.startswith(CONTINUATION) and
+                                  len(p) > len(CONTINUATION) else p for p in missing))
+
     def tokenize(self, text):
         """One text -> list of ids (no start or end token)."""
         return [self._ids.get(token, UNK_ID) for token in self.split(text)]

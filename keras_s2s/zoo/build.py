@@ -533,7 +533,7 @@ def committed_section(root=None):
                      f"{'yes' if options.get('whole_loop', True) else 'no'} |")
     lines += ["", "The rest is regenerated from the committed Keras model, for example a "
               "float32 bundle with every format and the whole-loop graphs:", "", "```bash",
-              "keras-s2s export spa_eng --out export/spa_eng_full", "```", "",
+              "keras-s2s export spa_eng --out runs/spa_eng_full", "```", "",
               "`keras-s2s zoo export NAME` writes the committed bundle again (same weights); "
               "`keras-s2s zoo build NAME` trains it again from its recipe "
               "(`keras_s2s/zoo/trained.py`)."]

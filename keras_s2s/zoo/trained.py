@@ -76,14 +76,19 @@ _REVERSE = {"task": "reverse", "task_options": {"num_symbols": 16, "max_length":
                      "bridge": "dense"}}
 
 
-def _recipe(base, attention, description):
+# The device formats with the whole-loop graphs; the Keras model is in saved_models/
+# and `keras-s2s export NAME` writes the SavedModel.
+_DEVICE_FORMATS = {"formats": ["tflite", "onnx"]}
+
+
+def _recipe(base, attention, description, export=None):
     placement = "bahdanau" if attention == "bahdanau" else "luong"
     config = {**base["base"], "attention": attention}
     if attention != "none":
         config["attention_placement"] = placement
     return {"task": base["task"], "task_options": base["task_options"],
             "train": {"epochs": base["epochs"], "patience": 2}, "config": config,
-            "description": description,
+            "description": description, "export": export or _DEVICE_FORMATS,
             # The baseline each model is read against: the same task without attention.
             "anchor": {"model": f"{base['task']}_none"} if attention != "none" else None}
 
@@ -99,8 +104,10 @@ TRAINED = {
     "dates_general": _recipe(_DATES, "general", "Dates to ISO 8601 with Luong general "
                              "(bilinear) attention."),
     "dates_concat": _recipe(_DATES, "concat", "Dates to ISO 8601 with Luong concat attention."),
+    # The reference bundle of the tests, the demo and the docs: every format.
     "dates_bahdanau": _recipe(_DATES, "bahdanau", "Dates to ISO 8601 with Bahdanau (additive) "
-                              "attention: the quickstart's model."),
+                              "attention: the quickstart's model.",
+                              export={"formats": ["keras", "savedmodel", "tflite", "onnx"]}),
     "reverse_none": _recipe(_REVERSE, "none", "Reverse a sequence of up to 16 symbols without "
                             "attention: fails on long sequences."),
     "reverse_bahdanau": _recipe(_REVERSE, "bahdanau", "Reverse a sequence of up to 16 symbols "

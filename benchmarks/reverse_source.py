@@ -1,0 +1,146 @@
+"""Reading the source backwards, with and without attention: the seed's last claim.
+
+Sutskever et al. (2014) found that a plain encoder-decoder (no attention) learns better
+when it reads the source in reverse: the first target words then sit close to the first
+source words. This trains the same unidirectional LSTM with and without
+`reverse_source`, with no attention and with Bahdanau attention, on built-in tasks (and,
+with `--corpus spa-eng --minutes M`, on real data for a fixed time budget), and scores
+greedy search on the held-out test split by source length. It writes
+`benchmarks/results/reverse_source.json` and `.md` (`--name` for another name).
+
+    .venv/bin/python benchmarks/reverse_source.py                       # reverse and dates
+    .venv/bin/python benchmarks/reverse_source.py --corpus spa-eng --minutes 15 \\
+        --name reverse_source_spa_eng
+
+Tasks train with the CLI's defaults (to convergence: early stopping with patience 3, the
+learning rate halved after an epoch without a better dev loss, at most 50 epochs).
+"""
+
+import argparse
+import os
+import platform
+import tempfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from keras_s2s.evaluation import evaluate  # noqa: E402
+from keras_s2s.tasks import get_task, task_splits  # noqa: E402
+from keras_s2s.training import train, train_task  # noqa: E402
+from keras_s2s.utils.atomic import write_json, write_text  # noqa: E402
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+TASKS = {"reverse": {"num_symbols": 16, "min_length": 1, "max_length": 16}, "dates": {}}
+CONVERGENCE = {"epochs": 50, "patience": 3, "plateau_decay": 0.5, "learning_rate": 3e-3}
+
+
+def _config(attention, reverse_source, units):
+    config = {"cell": "lstm", "units": units, "embedding_dim": units // 2,
+              "attention": attention, "reverse_source": reverse_source, "bridge": "copy"}
+    if attention == "bahdanau":
+        config["attention_placement"] = "bahdanau"
+    return config
+
+
+def _run_task(name, config, seed, out):
+    task = get_task(name, **TASKS[name])
+    trained = train_task(task, out, config, seed=seed, verbose=0, tensorboard=False,
+                         log=lambda message: None, **CONVERGENCE)
+    return trained, task_splits(trained.meta["data"])[2]
+
+
+def _run_corpus(corpus, config, seed, out, minutes):
+    from keras_s2s.data.recorded import recorded_split
+
+    description = {"corpus": corpus}
+    trained = train(recorded_split(description, "train"), recorded_split(description, "dev"),
+                    out, config, source_vocab_size=5000, target_vocab_size=5000,
+                    epochs=1000, batch_size=64, learning_rate=1e-3, patience=3,
+                    plateau_decay=0.5, max_minutes=minutes, seed=seed,
+                    data_description=description, verbose=0, tensorboard=False,
+                    log=lambda message: None)
+    return trained, recorded_split(description, "test")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
+    parser.add_argument("--corpus", help="a named corpus instead of the tasks (spa-eng)")
+    parser.add_argument("--minutes", type=float, default=15.0,
+                        help="with --corpus: training time per model")
+    parser.add_argument("--units", type=int, help="default 64 (tasks), 256 (corpus)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--attention", nargs="+", default=["none", "bahdanau"])
+    parser.add_argument("--name", default="reverse_source")
+    args = parser.parse_args()
+    units = args.units or (256 if args.corpus else 64)
+    datasets = [args.corpus] if args.corpus else args.tasks
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for data in datasets:
+            for attention in args.attention:
+                for reverse_source in (False, True):
+                    for seed in args.seeds:
+                        config = _config(attention, reverse_source, units)
+                        out = os.path.join(tmp, f"{data}-{attention}-{reverse_source}-{seed}")
+                        if args.corpus:
+                            trained, test = _run_corpus(data, config, seed, out, args.minutes)
+                        else:
+                            trained, test = _run_task(data, config, seed, out)
+                        result = evaluate(trained, test)
+                        training = trained.meta["training"]
+                        rows.append({"data": data, "attention": attention,
+                                     "reverse_source": reverse_source, "seed": seed,
+                                     "config": config,
+                                     "epochs": training["epochs_completed"],
+                                     "train_seconds": training["train_seconds_this_run"],
+                                     **{k: result[k] for k in ("exact_match", "bleu", "n",
+                                                               "by_source_length")}})
+                        print(data, attention, reverse_source, seed, result["exact_match"],
+                              result["bleu"], flush=True)
+    report = {"machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
+                         f"{platform.python_version()}",
+              "load_average_at_end": os.getloadavg(), "training": CONVERGENCE
+              if not args.corpus else {"minutes": args.minutes}, "results": rows}
+    os.makedirs(RESULTS, exist_ok=True)
+    write_json(os.path.join(RESULTS, f"{args.name}.json"), report)
+    write_text(os.path.join(RESULTS, f"{args.name}.md"), markdown(rows))
+    print(markdown(rows))
+
+
+def markdown(rows):
+    """One table per dataset: exact match (BLEU for a corpus) overall and by source
+    length, a row per attention and reading direction (the mean over seeds)."""
+    from keras_s2s.evaluation import sorted_buckets
+
+    lines = []
+    for data in dict.fromkeys(row["data"] for row in rows):
+        mine = [row for row in rows if row["data"] == data]
+        metric = "exact_match" if data in TASKS else "bleu"
+        buckets = [b for b, _ in sorted_buckets(mine[0]["by_source_length"])]
+        lines += [f"**{data}**: {metric.replace('_', ' ')} by source length (tokens), greedy, "
+                  f"mean of {len({r['seed'] for r in mine})} seed(s)", "",
+                  "| attention | source read | overall | " + " | ".join(buckets)
+                  + " | epochs |", "|---|---|---:|" + "---:|" * len(buckets) + "---:|"]
+        for attention in dict.fromkeys(row["attention"] for row in mine):
+            for reverse_source in (False, True):
+                group = [r for r in mine
+                         if r["attention"] == attention and r["reverse_source"] == reverse_source]
+                if not group:
+                    continue
+
+                def mean(values):
+                    return sum(values) / len(values)
+
+                digits = 3 if metric == "exact_match" else 1
+                cells = [f"{mean([r['by_source_length'][b][metric] for r in group]):.{digits}f}"
+                         for b in buckets]
+                lines.append(
+                    f"| {attention} | {'backwards' if reverse_source else 'forwards'} | "
+                    f"{mean([r[metric] for r in group]):.{digits}f} | " + " | ".join(cells)
+                    + f" | {mean([r['epochs'] for r in group]):.0f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
