@@ -232,6 +232,8 @@ def _add_train_parser(commands):
     tok.add_argument("--vocab-size", type=_positive_int, default=8000,
                      help="largest vocabulary per side, special tokens included (default 8000)")
     tok.add_argument("--lowercase", action="store_true", help="lower-case both sides")
+    tok.add_argument("--source-lowercase", action="store_true",
+                     help="lower-case the source only (e.g. words -> phonemes)")
     tok.add_argument("--max-source-length", type=_positive_int, default=100,
                      help="drop training pairs with longer sources, in tokens (default 100)")
     tok.add_argument("--max-target-length", type=_positive_int, default=100,
@@ -316,7 +318,8 @@ def _train(args):
     trained = train(
         train_pairs, dev_pairs, args.out, config,
         source_level=args.source_level or level, target_level=args.target_level or level,
-        lowercase=args.lowercase, source_vocab_size=args.vocab_size,
+        lowercase=args.lowercase, source_lowercase=args.lowercase or args.source_lowercase,
+        source_vocab_size=args.vocab_size,
         target_vocab_size=args.vocab_size, max_source_length=args.max_source_length,
         max_target_length=args.max_target_length, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.learning_rate,

@@ -228,6 +228,8 @@ def train(
     source_level="word",
     target_level="word",
     lowercase=False,
+    source_lowercase=None,
+    target_lowercase=None,
     source_vocab_size=8000,
     target_vocab_size=8000,
     max_source_length=100,
@@ -255,6 +257,8 @@ def train(
         model_config: `Seq2Seq` arguments other than the vocabulary sizes.
         source_level, target_level: tokenizer levels (`char`, `word`, `subword`).
         lowercase: lower-case both sides.
+        source_lowercase, target_lowercase: lower-case one side (default: `lowercase`);
+            e.g. grapheme-to-phoneme lower-cases the words but not the ARPAbet phonemes.
         source_vocab_size, target_vocab_size: largest vocabularies (specials included).
         max_source_length, max_target_length: longer training pairs are dropped
             (counted in tokens; the count is reported).
@@ -312,10 +316,12 @@ def train(
     else:
         keras.utils.set_random_seed(seed)
         log(f"Learning vocabularies from {len(train_pairs)} training pairs...")
+        source_lowercase = lowercase if source_lowercase is None else source_lowercase
+        target_lowercase = lowercase if target_lowercase is None else target_lowercase
         source_vocab = learn_vocabulary(
-            [s for s, _ in train_pairs], source_level, source_vocab_size, lowercase)
+            [s for s, _ in train_pairs], source_level, source_vocab_size, source_lowercase)
         target_vocab = learn_vocabulary(
-            [t for _, t in train_pairs], target_level, target_vocab_size, lowercase)
+            [t for _, t in train_pairs], target_level, target_vocab_size, target_lowercase)
         log(f"Vocabularies: {len(source_vocab)} source and {len(target_vocab)} target tokens.")
         with strategy.scope():
             model = Seq2Seq(len(source_vocab), len(target_vocab), **(model_config or {}))
@@ -323,8 +329,8 @@ def train(
             "format_version": FORMAT_VERSION,
             "status": "training",
             "tokenizer": {
-                "source": {"level": source_level, "lowercase": lowercase},
-                "target": {"level": target_level, "lowercase": lowercase},
+                "source": {"level": source_level, "lowercase": source_lowercase},
+                "target": {"level": target_level, "lowercase": target_lowercase},
             },
             "data": data_description or {},
             "seed": seed,

@@ -131,3 +131,33 @@ def test_unknown_words_of_each_tokenizer_level():
     assert char.unknown("cats!") == ["!"]
     subword = PyTokenizer(learn_vocabulary(texts * 20, "subword", 100), "subword")
     assert subword.unknown("cat xyz") == ["xyz"]  # no piece spells x, y or z
+
+
+def test_a_pronouncing_dictionary_is_scored_per_word_against_every_pronunciation(
+        tmp_path, monkeypatch, capsys):
+    """cmudict: words (lower-cased characters) -> ARPAbet phonemes (kept as written);
+    `evaluate` decodes each word once and reports WER and PER with and without stress."""
+    root = tmp_path / "data"
+    (root / "cmudict").mkdir(parents=True)
+    lexicon = [("hello", "HH AH0 L OW1"), ("hello", "HH EH0 L OW1"), ("yellow", "Y EH1 L OW0"),
+               ("low", "L OW1"), ("hollow", "HH AA1 L OW0"), ("fellow", "F EH1 L OW0")]
+    for split in ("train", "dev", "test"):
+        lines = [f"{word}\t{phonemes}" for word, phonemes in lexicon] * (10 if split == "train" else 1)
+        (root / "cmudict" / f"{split}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setenv(DATA_ENV, str(root))
+    out = tmp_path / "g2p"
+    assert main(["train", "--corpus", "cmudict", "--source-level", "char", "--target-level",
+                 "word", "--source-lowercase", "--out", str(out)] + TINY) == 0
+    with open(out / "s2s.json", encoding="utf-8") as f:
+        tokenizer = json.load(f)["tokenizer"]
+    assert tokenizer["source"] == {"level": "char", "lowercase": True}
+    assert tokenizer["target"] == {"level": "word", "lowercase": False}
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n"] == 5  # words, not the 6 lines
+    for key in ("wer", "per", "wer_no_stress", "per_no_stress"):
+        assert 0.0 <= result[key] <= 1.0 if key.startswith("wer") else result[key] >= 0.0
+    assert result["exact_match"] == round(1 - result["wer"], 4)
+    assert main(["evaluate", str(out)]) == 0
+    assert "WER" in capsys.readouterr().out
