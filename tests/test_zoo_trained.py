@@ -241,3 +241,20 @@ def test_quickstart_runs_the_whole_pipeline(tmp_path, capsys):
     command = printed.split("Next: ", 1)[1].split()[0]
     assert command == "keras-s2s" and shutil.which(command) or os.access(command, os.X_OK)
     assert re.search(r"\(\d{1,3}(,\d{3})* target tokens/s\)", printed)
+
+
+@pytest.mark.parametrize("name", CORPUS_ZOO)
+def test_corpus_models_translate_alike_on_every_backend(name, capsys):
+    """The issue's own check, on a fresh clone (no data needed): the same output from
+    Keras and from the int8 bundle on LiteRT and ONNX Runtime."""
+    texts = {"spa_eng": ["¿Dónde está la estación?", "Me gusta leer libros.",
+                         "Tom no sabe nadar."]}[name]
+    outputs = {}
+    for backend in ("keras", "tflite", "onnx"):
+        assert main(["translate", name, "--backend", backend, *texts]) == 0
+        outputs[backend] = capsys.readouterr().out
+    assert outputs["tflite"] == outputs["onnx"] == outputs["keras"]
+    assert len(outputs["keras"].splitlines()) == len(texts)
+    card = read_card(name)
+    assert card["training"]["train_seconds"] <= 90 * 60  # the issue's training budget
+    assert "License" in open(os.path.join(model_dir(name), CARD_MARKDOWN), encoding="utf-8").read()

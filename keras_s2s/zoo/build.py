@@ -200,11 +200,14 @@ def _limits_lines(card):
             f"Trained on sentences of {lengths['source_min']}-{lengths['source_max']} source "
             f"words (median {lengths['source_median']}); longer input is translated but "
             "not what it learned. ")
-    lines.append(
-        f"Words outside the {card['model']['source_vocab_size']:,}-word source vocabulary "
-        "become `[UNK]` (the CLI notes them); the output vocabulary has "
-        f"{card['model']['target_vocab_size']:,} words, so rarer English words come out as "
-        "`[UNK]`. Everyday Tatoeba sentences only: no domain text, no documents.")
+    else:
+        lines.append("")
+    lines[-1] += (
+        f"Words outside the {card['model']['source_vocab_size']:,}-token source vocabulary "
+        "are read as the unknown token `<unk>` (`keras-s2s translate` names them on "
+        f"stderr); the output vocabulary has {card['model']['target_vocab_size']:,} tokens, "
+        "so a rarer English word comes out as `<unk>`. Everyday Tatoeba sentences only: "
+        "no domain text, no documents.")
     return lines
 
 
