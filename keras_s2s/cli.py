@@ -703,6 +703,12 @@ def _add_zoo_parser(commands):
                                               "weights) and update their cards' bundle sizes")
     again.add_argument("names", nargs="*", metavar="NAME", help="default: every trained model")
     again.set_defaults(run=_zoo_export)
+    card = actions.add_parser(
+        "card", help="rewrite built models' cards from their committed bundles (no export): "
+                     "formats their recipes no longer ship are removed, decode speed measured "
+                     "again")
+    card.add_argument("names", nargs="*", metavar="NAME", help="default: every trained model")
+    card.set_defaults(run=_zoo_card)
 
 
 def _zoo_list(args):
@@ -763,6 +769,16 @@ def _zoo_export(args):
     for card in export_all(args.names or None, log=lambda message: print(message, flush=True)):
         kib = card["bundle"]["kib"]
         print(f"{card['name']:18} " + "  ".join(f"{fmt} {size:,.0f} KiB" for fmt, size in kib.items()))
+
+
+def _zoo_card(args):
+    from keras_s2s.zoo.build import headline, refresh_all
+
+    for card in refresh_all(args.names or None, log=lambda message: print(message, flush=True)):
+        speed = card.get("decode_speed", {})
+        print(f"{card['name']:18} {headline(card)}; batch 1 greedy: " + ", ".join(
+            f"{backend} {speed[backend]:.2f} ms" for backend in ("tflite", "onnx")
+            if backend in speed))
 
 
 # === quickstart ===

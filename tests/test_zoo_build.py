@@ -161,3 +161,54 @@ def test_a_pronouncing_dictionary_is_scored_per_word_against_every_pronunciation
     assert result["exact_match"] == round(1 - result["wer"], 4)
     assert main(["evaluate", str(out)]) == 0
     assert "WER" in capsys.readouterr().out
+
+
+def test_a_bundle_cut_down_to_its_device_formats_still_verifies(tmp_path):
+    import shutil
+
+    from keras_s2s import runtime
+    from keras_s2s.export import remove_formats
+    from keras_s2s.runtime import BundleError
+    from keras_s2s.zoo.trained import bundle_dir
+
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle_dir("dates_bahdanau"), copy)
+    with pytest.raises(ValueError, match="no coreml|Unknown or no formats"):
+        remove_formats(str(copy), ["coreml"])
+    assert remove_formats(str(copy), ["tflite", "onnx"]) == ["model.keras", "saved_model"]
+    assert not (copy / "saved_model").exists() and not (copy / "model.keras").exists()
+    bundle = runtime.Bundle(str(copy))  # every listed file still matches its sha256
+    assert set(bundle.meta["formats"]) == {"tflite", "onnx"}
+    assert {key.split("/")[0] for key in bundle.meta["checks"]} == {"tflite", "onnx"}
+    assert runtime.load(str(copy), backend="onnx").translate(["Nov. 23rd, 2026"]) == ["2026-11-23"]
+    with pytest.raises(BundleError, match="no keras export"):
+        runtime.Bundle(str(copy), formats=["keras"])
+    with pytest.raises(ValueError, match="has no keras export to keep"):
+        remove_formats(str(copy), ["keras"])
+
+
+def test_zoo_card_rewrites_a_card_from_the_committed_bundle(tmp_path):
+    """`keras-s2s zoo card NAME`: no export, no training; the formats the recipe no longer
+    ships leave the bundle, the decode speed is measured, the card says both."""
+    import shutil
+
+    from keras_s2s.runtime import Bundle
+    from keras_s2s.zoo.build import refresh_card
+    from keras_s2s.zoo.trained import bundle_dir, read_card
+
+    root = tmp_path / "zoo"
+    shutil.copytree(model_dir("dates_dot"), root / "saved_models" / "dates_dot")
+    shutil.copytree(bundle_dir("dates_dot"), root / "export" / "dates_dot")
+    kept = {name: (root / "export" / "dates_dot" / name).read_bytes()
+            for name in ("encoder.onnx", "decoder_step.tflite")}
+    lines = []
+    card = refresh_card("dates_dot", str(root), log=lines.append)
+    assert set(Bundle(str(root / "export" / "dates_dot")).meta["formats"]) == {"tflite", "onnx"}
+    for name, data in kept.items():  # the device files are the committed ones
+        assert (root / "export" / "dates_dot" / name).read_bytes() == data
+    assert card["bundle"]["files"]["onnx"] == ["beam", "decoder_step", "encoder", "translate"]
+    assert card["decode_speed"]["tflite"] > 0 and card["decode_speed"]["onnx"] > 0
+    assert card == read_card("dates_dot", str(root))
+    markdown = (root / "saved_models" / "dates_dot" / "README.md").read_text(encoding="utf-8")
+    assert "Decode speed, greedy at batch 1" in markdown and "| tflite |" in markdown
+    assert any("removed" in line for line in lines)

@@ -429,3 +429,40 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
     sizes = {name: os.path.getsize(os.path.join(out, name)) for name in [*files, BUNDLE_FILE]}
     return {"bundle": os.path.abspath(out), "sizes": sizes, "checks": checks,
             "quantization": quantize, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def remove_formats(bundle_dir, keep):
+    """Cuts an exported bundle down to the formats in `keep`, in place: `bundle.json`
+    (formats, file checksums, checks) is rewritten first, then the other formats' files
+    are deleted, so an interruption leaves at worst unlisted files behind. The files kept
+    are not touched (their checksums stay valid). Returns the removed paths."""
+    import json
+    import shutil
+
+    path = os.path.join(bundle_dir, BUNDLE_FILE)
+    with open(path, encoding="utf-8") as f:
+        meta = json.load(f)
+    unknown = [name for name in keep if name not in FORMATS]
+    if unknown or not keep:
+        raise ValueError(f"Unknown or no formats to keep {unknown}: choose from {', '.join(FORMATS)}.")
+    missing = [name for name in keep if name not in meta["formats"]]
+    if missing:
+        raise ValueError(f"{bundle_dir} has no {', '.join(missing)} export to keep (it has "
+                         f"{', '.join(meta['formats'])}).")
+    removed = [name for name in meta["formats"] if name not in keep]
+    # The files (or directories: saved_model/) of the removed formats.
+    tops = {path.split("/")[0] for name in removed
+            for path in meta["formats"][name]["files"].values()}
+    meta["formats"] = {name: value for name, value in meta["formats"].items() if name in keep}
+    meta["files"] = {name: digest for name, digest in meta["files"].items()
+                     if name.split("/")[0] not in tops}
+    meta["checks"] = {key: value for key, value in meta.get("checks", {}).items()
+                      if key.split("/")[0] not in removed}
+    write_json(path, meta)
+    for top in sorted(tops):
+        target = os.path.join(bundle_dir, top)
+        if os.path.isdir(target):
+            shutil.rmtree(target)
+        elif os.path.exists(target):
+            os.remove(target)
+    return sorted(tops)

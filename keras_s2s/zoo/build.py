@@ -427,23 +427,59 @@ def export(name, root=None, log=print):
     change to the export: same weights, new graphs) and updates the bundle section of its
     card; returns the card."""
     from keras_s2s.export import export_bundle
-    from keras_s2s.zoo.trained import read_card
+
+    if name not in TRAINED:
+        raise ValueError(f"Unknown zoo model {name!r}: choose from {', '.join(list_trained())}.")
+    root = root or build_root()
+    log(f"== {name}: exporting to {bundle_dir(name, root)}")
+    export_bundle(model_dir(name, root), bundle_dir(name, root), log=log,
+                  **TRAINED[name].get("export", {}))
+    return refresh_card(name, root, log)
+
+
+def refresh_card(name, root=None, log=print):
+    """Rewrites a zoo model's card from its committed bundle, without exporting again:
+    the formats its recipe no longer ships are removed from the bundle
+    (`keras_s2s.export.remove_formats`; the files kept stay byte for byte), the bundle
+    section is read from `bundle.json` and the decode speed is measured again. Returns
+    the card."""
+    import json
+
+    from keras_s2s.export import remove_formats
+    from keras_s2s.runtime.bundle import FORMATS
+    from keras_s2s.zoo.trained import held_out_pairs, read_card
 
     if name not in TRAINED:
         raise ValueError(f"Unknown zoo model {name!r}: choose from {', '.join(list_trained())}.")
     root = root or build_root()
     card = read_card(name, root)
-    log(f"== {name}: exporting to {bundle_dir(name, root)}")
-    report = export_bundle(model_dir(name, root), bundle_dir(name, root), log=log,
-                           **TRAINED[name].get("export", {}))
-    card["bundle"] = _bundle_summary(report)
-    from keras_s2s.zoo.trained import held_out_pairs
-
+    path = bundle_dir(name, root)
+    keep = TRAINED[name].get("export", {}).get("formats", FORMATS)
+    removed = remove_formats(path, [f for f in keep if f in _bundle_formats(path)])
+    if removed:
+        log(f"== {name}: removed {', '.join(removed)} from {path} (not in its recipe)")
+    with open(os.path.join(path, "bundle.json"), encoding="utf-8") as f:
+        checks = json.load(f).get("checks", {})
+    card["bundle"] = _bundle_summary({"bundle": path, "checks": checks})
     sources = [source for source, _ in held_out_pairs(card)[:100]]
     log(f"== {name}: timing greedy decoding at batch 1 on {len(sources)} held-out sentences")
-    card["decode_speed"] = decode_speed(bundle_dir(name, root), sources)
+    card["decode_speed"] = decode_speed(path, sources)
     _write_card(model_dir(name, root), card)
     return card
+
+
+def _bundle_formats(path):
+    import json
+
+    with open(os.path.join(path, "bundle.json"), encoding="utf-8") as f:
+        return json.load(f)["formats"]
+
+
+def refresh_all(names=None, root=None, log=print):
+    """`refresh_card()` for each name (default: every zoo model), then the index."""
+    cards = [refresh_card(name, root, log) for name in (names or list_trained())]
+    write_index(root)
+    return cards
 
 
 def _anchor_cell(name, root):
