@@ -154,6 +154,11 @@ def _quality_lines(card):
     return lines
 
 
+# How a bundle's `quantization` stores and computes the weights.
+_WEIGHTS = {"none": "float32", "dynamic": "8-bit weights", "float16": "float16 weights",
+            "int8": "int8 weights and activations"}
+
+
 def _bundle_lines(card):
     bundle = card["bundle"]
     kib = bundle["kib"]
@@ -162,8 +167,7 @@ def _bundle_lines(card):
     for fmt, size in kib.items():
         files = ", ".join(bundle.get("files", {}).get(fmt, [])) or "model"
         quantization = bundle.get("quantization", {}).get(fmt, "none")
-        weights = {"none": "float32", "dynamic": "int8 weights", "float16": "float16",
-                   "int8": "int8 weights and activations"}.get(quantization, quantization)
+        weights = _WEIGHTS.get(quantization, quantization)
         lines.append(f"| {fmt} | {files} | {weights} | {size:,.0f} |")
     agreement = ", ".join(f"{k} {v:.4f}" for k, v in bundle["token_agreement"].items())
     lines += ["", f"Token agreement with the Keras model (greedy, the first "
@@ -568,7 +572,7 @@ def committed_section(root=None):
         options = TRAINED[name].get("export", {})
         formats = options.get("formats", FORMATS)
         lines.append(f"| {name} | {', '.join(formats)} | "
-                     f"{'float32' if options.get('quantize', 'none') == 'none' else 'int8 weights'} | "
+                     f"{_WEIGHTS[options.get('quantize', 'none')]} | "
                      f"{'yes' if options.get('whole_loop', True) else 'no'} |")
     lines += ["", "The rest is regenerated from the committed Keras model, for example a "
               "float32 bundle with every format and the whole-loop graphs:", "", "```bash",
