@@ -248,7 +248,8 @@ def test_corpus_models_translate_alike_on_every_backend(name, capsys):
     """The issue's own check, on a fresh clone (no data needed): the same output from
     Keras and from the int8 bundle on LiteRT and ONNX Runtime."""
     texts = {"spa_eng": ["¿Dónde está la estación?", "Me gusta leer libros.",
-                         "Tom no sabe nadar."]}[name]
+                         "Tom no sabe nadar."],
+             "cmudict_g2p": ["hello", "world", "Keras"]}[name]
     outputs = {}
     for backend in ("keras", "tflite", "onnx"):
         assert main(["translate", name, "--backend", backend, *texts]) == 0
@@ -258,3 +259,18 @@ def test_corpus_models_translate_alike_on_every_backend(name, capsys):
     card = read_card(name)
     assert card["training"]["train_seconds"] <= 90 * 60  # the issue's training budget
     assert "License" in open(os.path.join(model_dir(name), CARD_MARKDOWN), encoding="utf-8").read()
+
+
+def test_the_pronouncing_model_lists_alternatives_with_scores(capsys):
+    """Lexicon building: `--n-best 4` prints four pronunciations of each word, best
+    first, with their scores."""
+    assert main(["translate", "cmudict_g2p", "--backend", "onnx", "--n-best", "4", "read",
+                 "hello"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert [row[0] for row in rows] == ["0"] * 4 + ["1"] * 4
+    for word in ("0", "1"):
+        scores = [float(row[1]) for row in rows if row[0] == word]
+        assert scores == sorted(scores, reverse=True)
+    phonemes = {p for row in rows for p in row[2].split()}
+    assert phonemes and all(p.rstrip("012").isupper() for p in phonemes)  # ARPAbet
+    assert len({row[2] for row in rows if row[0] == "0"}) == 4  # four different ones

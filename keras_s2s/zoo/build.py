@@ -138,17 +138,34 @@ def _quality_lines(card):
     rows = [("greedy", metrics)]
     if "beam" in metrics:
         rows.append((metrics["beam"]["decoding"].replace("beam", "beam "), metrics["beam"]))
-    lines = [f"## Held-out test ({metrics['n']:,} pairs)", "",
+    unit = "words" if "wer" in metrics else "pairs"
+    lines = [f"## Held-out test ({metrics['n']:,} {unit})", "",
              "| search | exact match | BLEU | chrF |", "|---|---:|---:|---:|"]
     lines += [f"| {search} | {m['exact_match']:.4f} | {m['bleu']:.2f} | {m['chrf']:.2f} |"
               for search, m in rows]
+    if "wer" in metrics:
+        lines[2:4] = ["| search | WER | PER | WER, no stress | PER, no stress |",
+                      "|---|---:|---:|---:|---:|"]
+        lines[4:] = [f"| {search} | {m['wer']:.2%} | {m['per']:.2%} | "
+                     f"{m['wer_no_stress']:.2%} | {m['per_no_stress']:.2%} |"
+                     for search, m in rows]
+        lines += ["", f"{metrics['n']:,} distinct words; a word counts as right when the "
+                  "output equals any of its pronunciations, and PER is the edit distance to "
+                  "the closest one (the data's README)."]
     lines += ["", *_anchor_lines(card)]
+    from keras_s2s.evaluation import sorted_buckets
+
+    if "wer" in metrics:
+        lines += ["By word length (characters), greedy:", "",
+                  "| length | words | WER | PER | WER, no stress |", "|---|---:|---:|---:|---:|"]
+        lines += [f"| {bucket} | {s['n']} | {s['wer']:.2%} | {s['per']:.2%} | "
+                  f"{s['wer_no_stress']:.2%} |"
+                  for bucket, s in sorted_buckets(metrics["by_source_length"])]
+        return lines
     if "corpus" in card["data"]:
         lines += ["BLEU and chrF are cased sacreBLEU (`" + metrics["bleu_signature"] + "`).", ""]
     lines += ["By source length (tokens), greedy:", "",
               "| length | n | exact match | BLEU |", "|---|---:|---:|---:|"]
-    from keras_s2s.evaluation import sorted_buckets
-
     lines += [f"| {bucket} | {s['n']} | {s['exact_match']:.4f} | {s['bleu']:.2f} |"
               for bucket, s in sorted_buckets(metrics["by_source_length"])]
     return lines
@@ -199,6 +216,14 @@ def _limits_lines(card):
         return []
     lengths = card.get("lengths", {})
     lines = ["", "## Known limits", ""]
+    if data["corpus"] == "cmudict":
+        return lines + [
+            "One word per input, letters `a-z`, `'`, `.` and `-` (upper case is lower-cased); "
+            "other characters are read as `<unk>`. It spells out what it was trained on: "
+            "US English pronunciations of the dictionary, one per word (a word with "
+            "several gets the one the model finds likeliest; `keras-s2s translate "
+            "cmudict_g2p --n-best 4 WORD` lists alternatives with scores). Names and "
+            "loanwords are the hardest; abbreviations are not expanded."]
     if lengths:
         lines.append(
             f"Trained on sentences of {lengths['source_min']}-{lengths['source_max']} source "
@@ -334,7 +359,7 @@ def _metrics(trained, pairs, beam_size, log):
     from keras_s2s.evaluation import evaluate
 
     keep = ("exact_match", "bleu", "chrf", "n", "decoding", "by_source_length",
-            "bleu_signature", "dates")
+            "bleu_signature", "dates", "wer", "per", "wer_no_stress", "per_no_stress")
     metrics = evaluate(trained, pairs)
     metrics = {key: metrics[key] for key in keep if key in metrics}
     if beam_size:
@@ -420,6 +445,11 @@ def headline(card):
     metrics = card["metrics"]
     if "task" in card["data"]:
         return f"exact match {metrics['exact_match']:.4f}"
+    if "wer" in metrics:
+        text = f"WER {metrics['wer_no_stress']:.2%} without stress"
+        if "beam" in metrics:
+            text += f", beam {metrics['beam']['wer_no_stress']:.2%}"
+        return text
     text = f"BLEU {metrics['bleu']:.2f}"
     if "beam" in metrics:
         text += f", {metrics['beam']['decoding'].replace('beam', 'beam ')} {metrics['beam']['bleu']:.2f}"
@@ -497,17 +527,30 @@ def _anchor_cell(name, root):
             return f"{anchor['model']}: {read_card(anchor['model'], root)['metrics']['exact_match']:.4f}"
         except FileNotFoundError:
             return anchor["model"]
-    return ", ".join(f"{search.replace('beam', 'beam ')} {bleu}"
+    if "wer_no_stress" in anchor:
+        return ", ".join(f"{system} WER {wer:.1%}" for system, wer in
+                         anchor["wer_no_stress"].items()) + " (other split)"
+    return ", ".join(f"{search.replace('beam', 'beam ')} BLEU {bleu}"
                      for search, bleu in anchor["bleu"].items()) + " (25-min run)"
+
+
+def _score(metrics, data):
+    """The main score of one search: exact match for a task, BLEU for a corpus, WER
+    without stress for grapheme-to-phoneme."""
+    if "task" in data:
+        return f"exact match {metrics['exact_match']:.4f}"
+    if "wer" in metrics:
+        return f"WER {metrics['wer_no_stress']:.1%} (no stress)"
+    return f"BLEU {metrics['bleu']:.2f}"
 
 
 def zoo_table(root=None):
     """A markdown table of the built zoo models, from their cards."""
     from keras_s2s.zoo.trained import data_name, read_card
 
-    lines = ["| model | data | attention | exact match | BLEU greedy | BLEU beam | anchor | "
-             "epochs | train min | TFLite KiB | ONNX KiB |",
-             "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|"]
+    lines = ["| model | data | attention | greedy | beam 4 | anchor | epochs | train min | "
+             "TFLite KiB | ONNX KiB |",
+             "|---|---|---|---|---|---|---:|---:|---:|---:|"]
     for name in list_trained():
         try:
             card = read_card(name, root)
@@ -515,12 +558,11 @@ def zoo_table(root=None):
             continue
         kib = card.get("bundle", {}).get("kib", {})
         metrics = card["metrics"]
-        beam = f"{metrics['beam']['bleu']:.2f}" if "beam" in metrics else ""
+        beam = _score(metrics["beam"], card["data"]) if "beam" in metrics else ""
         lines.append(
             f"| [{name}](saved_models/{name}/README.md) | {data_name(TRAINED[name])} | "
-            f"{card['config']['attention']} | {metrics['exact_match']:.4f} | "
-            f"{metrics['bleu']:.2f} | {beam} | {_anchor_cell(name, root)} | "
-            f"{card['training']['epochs_completed']} | "
+            f"{card['config']['attention']} | {_score(metrics, card['data'])} | {beam} | "
+            f"{_anchor_cell(name, root)} | {card['training']['epochs_completed']} | "
             f"{card['training']['train_seconds'] / 60:.1f} | "
             f"{kib.get('tflite', 0):,.0f} | {kib.get('onnx', 0):,.0f} |")
     return "\n".join(lines) + "\n"
