@@ -187,28 +187,31 @@ def test_a_bundle_cut_down_to_its_device_formats_still_verifies(tmp_path):
         remove_formats(str(copy), ["keras"])
 
 
-def test_zoo_card_rewrites_a_card_from_the_committed_bundle(tmp_path):
+def test_zoo_card_rewrites_a_card_from_the_committed_bundle(tmp_path, monkeypatch):
     """`keras-s2s zoo card NAME`: no export, no training; the formats the recipe no longer
     ships leave the bundle, the decode speed is measured, the card says both."""
     import shutil
 
     from keras_s2s.runtime import Bundle
     from keras_s2s.zoo.build import refresh_card
-    from keras_s2s.zoo.trained import bundle_dir, read_card
+    from keras_s2s.zoo.trained import TRAINED, bundle_dir, read_card
 
     root = tmp_path / "zoo"
     shutil.copytree(model_dir("dates_dot"), root / "saved_models" / "dates_dot")
     shutil.copytree(bundle_dir("dates_dot"), root / "export" / "dates_dot")
-    kept = {name: (root / "export" / "dates_dot" / name).read_bytes()
-            for name in ("encoder.onnx", "decoder_step.tflite")}
+    kept = (root / "export" / "dates_dot" / "encoder.onnx").read_bytes()
+    # A recipe that now ships ONNX only.
+    monkeypatch.setitem(TRAINED["dates_dot"], "export", {"formats": ["onnx"]})
     lines = []
     card = refresh_card("dates_dot", str(root), log=lines.append)
-    assert set(Bundle(str(root / "export" / "dates_dot")).meta["formats"]) == {"tflite", "onnx"}
-    for name, data in kept.items():  # the device files are the committed ones
-        assert (root / "export" / "dates_dot" / name).read_bytes() == data
-    assert card["bundle"]["files"]["onnx"] == ["beam", "decoder_step", "encoder", "translate"]
-    assert card["decode_speed"]["tflite"] > 0 and card["decode_speed"]["onnx"] > 0
+    assert set(Bundle(str(root / "export" / "dates_dot")).meta["formats"]) == {"onnx"}
+    assert not (root / "export" / "dates_dot" / "encoder.tflite").exists()
+    # The device files kept are the committed ones.
+    assert (root / "export" / "dates_dot" / "encoder.onnx").read_bytes() == kept
+    assert card["bundle"]["files"] == {"onnx": ["beam", "decoder_step", "encoder", "translate"]}
+    assert card["decode_speed"]["onnx"] > 0 and "tflite" not in card["decode_speed"]
     assert card == read_card("dates_dot", str(root))
     markdown = (root / "saved_models" / "dates_dot" / "README.md").read_text(encoding="utf-8")
-    assert "Decode speed, greedy at batch 1" in markdown and "| tflite |" in markdown
-    assert any("removed" in line for line in lines)
+    assert "Decode speed, greedy at batch 1" in markdown and "| onnx |" in markdown
+    assert "| tflite |" not in markdown
+    assert any("removed" in line and "encoder.tflite" in line for line in lines)
