@@ -713,8 +713,7 @@ def _add_zoo_parser(commands):
 
 def _zoo_list(args):
     from keras_s2s.zoo import list_presets, preset_description
-    from keras_s2s.zoo.build import headline
-    from keras_s2s.zoo.trained import TRAINED, list_trained, read_card
+    from keras_s2s.zoo.trained import TRAINED, headline, list_trained, read_card
 
     names = list_presets() + list_trained()
     width = max(len(name) for name in names)

@@ -17,7 +17,7 @@ import platform
 import shutil
 import tempfile
 
-from keras_s2s.trained_model import HISTORY_FILE, MODEL_FILE
+from keras_s2s.model_files import HISTORY_FILE, MODEL_FILE
 from keras_s2s.utils.atomic import atomic_directory, write_json, write_text
 from keras_s2s.zoo.trained import (
     CARD_FILE,
@@ -26,6 +26,7 @@ from keras_s2s.zoo.trained import (
     build_root,
     bundle_dir,
     data_name,
+    headline,
     list_trained,
     model_dir,
 )
@@ -437,23 +438,6 @@ def _length_summary(data):
     lengths = [len(source.split()) for source, _ in recorded_split(data, "train")]
     return {"lengths": {"source_min": min(lengths), "source_max": max(lengths),
                         "source_median": statistics.median(lengths)}}
-
-
-def headline(card):
-    """A card's main score in a few words (`exact match 0.9980`, `BLEU 44.10, beam 4
-    46.20`)."""
-    metrics = card["metrics"]
-    if "task" in card["data"]:
-        return f"exact match {metrics['exact_match']:.4f}"
-    if "wer" in metrics:
-        text = f"WER {metrics['wer_no_stress']:.2%} without stress"
-        if "beam" in metrics:
-            text += f", beam {metrics['beam']['wer_no_stress']:.2%}"
-        return text
-    text = f"BLEU {metrics['bleu']:.2f}"
-    if "beam" in metrics:
-        text += f", {metrics['beam']['decoding'].replace('beam', 'beam ')} {metrics['beam']['bleu']:.2f}"
-    return text
 
 
 def export(name, root=None, log=print):

@@ -175,6 +175,23 @@ def data_name(recipe):
     return recipe.get("corpus") or recipe["task"]
 
 
+def headline(card):
+    """A card's main score in a few words (`exact match 0.9980`, `BLEU 44.10, beam 4
+    46.20`)."""
+    metrics = card["metrics"]
+    if "task" in card["data"]:
+        return f"exact match {metrics['exact_match']:.4f}"
+    if "wer" in metrics:
+        text = f"WER {metrics['wer_no_stress']:.2%} without stress"
+        if "beam" in metrics:
+            text += f", beam {metrics['beam']['wer_no_stress']:.2%}"
+        return text
+    text = f"BLEU {metrics['bleu']:.2f}"
+    if "beam" in metrics:
+        text += f", {metrics['beam']['decoding'].replace('beam', 'beam ')} {metrics['beam']['bleu']:.2f}"
+    return text
+
+
 def held_out_pairs(card):
     """The held-out `(source, target)` pairs a card's metrics were measured on."""
     from keras_s2s.data.recorded import recorded_split
