@@ -237,7 +237,7 @@ def test_cli_translates_blank_long_nul_and_invalid_utf8_lines(capsys, monkeypatc
     (["--sample", "--temperature", "0"], "--temperature: must be > 0"),
     (["--sample", "--temperature", "nan"], "--temperature: must be > 0"),
     (["--sample", "--beam", "2"], "--sample draws one translation"),
-    (["--nbest", "3"], "--nbest 3 needs --beam 3"),
+    (["--nbest", "3", "--beam", "2"], "--n-best 3 needs --beam 3"),
     (["--length-penalty", "-1"], "--length-penalty: must be a number >= 0"),
     (["--backend", "gpu"], "invalid choice"),
 ])
