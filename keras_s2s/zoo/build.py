@@ -473,24 +473,19 @@ def refresh_card(name, root=None, log=print):
     card = read_card(name, root)
     path = bundle_dir(name, root)
     keep = TRAINED[name].get("export", {}).get("formats", FORMATS)
-    removed = remove_formats(path, [f for f in keep if f in _bundle_formats(path)])
+    with open(os.path.join(path, "bundle.json"), encoding="utf-8") as f:
+        formats = json.load(f)["formats"]
+    removed = remove_formats(path, [f for f in keep if f in formats])
     if removed:
         log(f"== {name}: removed {', '.join(removed)} from {path} (not in its recipe)")
     with open(os.path.join(path, "bundle.json"), encoding="utf-8") as f:
-        checks = json.load(f).get("checks", {})
+        checks = json.load(f).get("checks", {})  # as remove_formats left them
     card["bundle"] = _bundle_summary({"bundle": path, "checks": checks})
     sources = [source for source, _ in held_out_pairs(card)[:100]]
     log(f"== {name}: timing greedy decoding at batch 1 on {len(sources)} held-out sentences")
     card["decode_speed"] = decode_speed(path, sources)
     _write_card(model_dir(name, root), card)
     return card
-
-
-def _bundle_formats(path):
-    import json
-
-    with open(os.path.join(path, "bundle.json"), encoding="utf-8") as f:
-        return json.load(f)["formats"]
 
 
 def refresh_all(names=None, root=None, log=print):

@@ -165,11 +165,6 @@ TRAINED = {
 }
 
 
-def recipe_kind(name):
-    """`"task"` or `"corpus"`: where a zoo model's data comes from."""
-    return "corpus" if "corpus" in TRAINED[name] else "task"
-
-
 def data_name(recipe):
     """The task or corpus name of a recipe (`dates`, `spa-eng`)."""
     return recipe.get("corpus") or recipe["task"]
