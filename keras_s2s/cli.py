@@ -14,13 +14,13 @@ import os
 import sys
 import warnings
 
+from keras_s2s.choices import ATTENTIONS, BRIDGES, CELLS, PLACEMENTS, QUANTIZATIONS
 from keras_s2s.data.corpora import split_lines  # pure Python, no TensorFlow
 from keras_s2s.data.recorded import file_split, recorded_split
 
 # Before TensorFlow is first imported: keep its C++ start-up chatter off the terminal.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-ATTENTIONS = ("none", "dot", "general", "concat", "bahdanau")
 TASKS = ("reverse", "copy", "dates")
 LEVELS = ("char", "word", "subword")
 
@@ -244,11 +244,11 @@ def _add_train_parser(commands):
                       help="start from a zoo architecture (`keras-s2s zoo list`); the "
                            "options below override it")
     arch.add_argument("--attention", choices=ATTENTIONS, help="default general")
-    arch.add_argument("--attention-placement", choices=("luong", "bahdanau"),
+    arch.add_argument("--attention-placement", choices=PLACEMENTS,
                       help="default luong")
     arch.add_argument("--input-feeding", action="store_true", default=None,
                       help="Luong input feeding (needs attention and luong placement)")
-    arch.add_argument("--cell", choices=("gru", "lstm"), help="default gru")
+    arch.add_argument("--cell", choices=CELLS, help="default gru")
     arch.add_argument("--bidirectional", action="store_true", default=None,
                       help="bidirectional encoder")
     arch.add_argument("--layers", type=_positive_int,
@@ -257,7 +257,7 @@ def _add_train_parser(commands):
     arch.add_argument("--decoder-units", type=_positive_int,
                       help="decoder units (default: the encoder output size)")
     arch.add_argument("--embedding-dim", type=_positive_int, help="default 32")
-    arch.add_argument("--bridge", choices=("zero", "copy", "dense"), help="default dense")
+    arch.add_argument("--bridge", choices=BRIDGES, help="default dense")
     arch.add_argument("--dropout", type=_rate, help="default 0")
     arch.add_argument("--reverse-source", action="store_true", default=None,
                       help="read the source backwards (Sutskever et al.)")
@@ -273,6 +273,10 @@ def _add_train_parser(commands):
     fit.add_argument("--plateau-decay", type=_decay, default=DEFAULT_PLATEAU_DECAY,
                      help="multiply the learning rate by this after an epoch without a "
                           f"better dev loss (default {DEFAULT_PLATEAU_DECAY}; 1: constant)")
+    fit.add_argument("--dtype", choices=("float32", "mixed_bfloat16", "mixed_float16"),
+                     help="Keras dtype policy (default float32); mixed_bfloat16 computes in "
+                          "bfloat16 with float32 weights, softmax and loss (exports stay "
+                          "float32)")
     fit.add_argument("--teacher-forcing", type=_ratio, default=1.0,
                      help="share of steps fed the gold token; below 1: scheduled sampling")
     fit.add_argument("--max-minutes", type=_positive_float,
@@ -357,6 +361,8 @@ def _architecture(args):
         given["encoder_layers"] = given["decoder_layers"] = args.layers
     config.update({name: value for name, value in given.items() if value is not None})
     config["teacher_forcing"] = args.teacher_forcing
+    if getattr(args, "dtype", None) and args.dtype != "float32":
+        config["dtype"] = args.dtype
     return config
 
 
@@ -589,7 +595,6 @@ def _translate(args):
 # === export ===
 
 def _add_export_parser(commands):
-    from keras_s2s.export import QUANTIZATIONS
     from keras_s2s.runtime.bundle import FORMATS
 
     p = commands.add_parser(

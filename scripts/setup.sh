@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv (if missing) and installs keras_s2s with the whole pinned stack (the
-# `full` extra: training, export and both runtimes) and the test tools into it.
+# `full` extra: training, export and both runtimes), the JAX backend and the test tools
+# into it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -10,7 +11,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 "$VENV"/bin/python -m pip install -qq --upgrade pip
-"$VENV"/bin/python -m pip install -qq -e '.[full,test]'  # -qq: errors only
+"$VENV"/bin/python -m pip install -qq -e '.[full,jax,test]'  # -qq: errors only
 
 # The browser runtime (web/): its npm packages (pinned by web/package-lock.json) and,
 # for its tests, Debian's Chromium. Skipped with a note where Node.js or apt is missing:

@@ -9,8 +9,9 @@ import types
 
 # Quiet TensorFlow's C++ logging; must happen before anything imports TensorFlow.
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-# keras_s2s is written for the TensorFlow backend (the decoder uses tf.scan).
-os.environ["KERAS_BACKEND"] = "tensorflow"
+# TensorFlow unless a run asks for another Keras backend (tests/test_backends.py runs
+# the layer and model tests again with KERAS_BACKEND=jax).
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np
 import pytest

@@ -9,6 +9,8 @@ import pytest
 from keras_s2s.layers import Attention, Bridge, Decoder, Encoder
 from keras_s2s.layers.attention import SCORES
 
+pytestmark = pytest.mark.every_backend  # and on JAX: scripts/test.sh
+
 
 def to_numpy(tree):
     if isinstance(tree, dict):

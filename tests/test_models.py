@@ -181,6 +181,7 @@ def built(model_cache, s2s):
 # === Principle 1: one decoder step ===
 
 
+@pytest.mark.every_backend
 @pytest.mark.parametrize("variant", GRID + EXTRAS, ids=str)
 def test_stepwise_inference_reproduces_training_logits(variant, built):
     b = built(variant)
@@ -243,6 +244,7 @@ def test_config_is_plain_json(variant, built):
 # === Principle 4: serializable by construction ===
 
 
+@pytest.mark.every_backend
 @pytest.mark.parametrize("variant", SAVE_LOAD, ids=str)
 def test_keras_file_round_trip(variant, built, tmp_path):
     b = built(variant)
@@ -288,6 +290,7 @@ def test_from_config_builds_the_same_architecture(variant, built):
 # === The inference model shares the training model's weights ===
 
 
+@pytest.mark.every_backend
 @pytest.mark.parametrize(
     "variant",
     [
@@ -334,6 +337,7 @@ def test_inference_shares_weights_with_training_model(variant, s2s):
     assert any(changed)
 
 
+@pytest.mark.every_backend
 def test_decode_step_keeps_no_hidden_state(s2s):
     model = s2s.build(cell="lstm", attention="concat", input_feeding=True)
     inference = model.inference()
@@ -354,6 +358,7 @@ def test_decode_step_keeps_no_hidden_state(s2s):
 # === Decoding with the inference model ===
 
 
+@pytest.mark.every_backend
 @pytest.mark.parametrize(
     "variant",
     [
@@ -397,6 +402,7 @@ def test_greedy_agrees_with_training_model(variant, s2s):
         assert alone.score == pytest.approx(hypothesis.score, abs=1e-4)
 
 
+@pytest.mark.every_backend
 def test_beam_on_the_inference_model(s2s):
     """Beam of one is greedy; every beam hypothesis is scored like teacher forcing."""
     model = s2s.build(cell="lstm", attention="general", decoder_layers=2,
@@ -491,6 +497,7 @@ def padded_labels(rng, batch, length, vocab):
     return labels.astype(np.int32)
 
 
+@pytest.mark.every_backend
 def test_masked_crossentropy_is_the_mean_over_real_tokens(rng):
     labels = padded_labels(rng, 5, 7, 11)
     assert (labels == 0).any() and (labels != 0).any()
@@ -524,6 +531,7 @@ def test_masked_crossentropy_label_smoothing_and_pad_id(rng):
     assert loss == pytest.approx(token_loss[labels != 6].mean(), rel=1e-5)
 
 
+@pytest.mark.every_backend
 def test_masked_accuracy_ignores_padding(rng):
     labels = padded_labels(rng, 6, 5, 8)
     logits = rng.normal(size=(6, 5, 8)).astype(np.float32)
@@ -540,6 +548,7 @@ def test_masked_accuracy_ignores_padding(rng):
     assert float(metric.result()) == 0.0
 
 
+@pytest.mark.every_backend
 def test_compile_defaults_are_padding_aware_and_training_learns(s2s):
     model = s2s.build(attention="general", weight_scale=0)
     model.compile(optimizer=keras.optimizers.Adam(0.02))
@@ -605,6 +614,7 @@ def free_running_logits(inference, sources, steps, start_id):
     return np.stack(logits, axis=1)
 
 
+@pytest.mark.every_backend
 @pytest.mark.parametrize("attention", ["none", "general"])
 def test_no_teacher_forcing_trains_on_the_models_own_predictions(attention, s2s):
     """teacher_forcing=0: after the start token, every training step is fed the arg-max

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from keras_s2s.cli import ARCHITECTURE_DEFAULTS, main
-from keras_s2s.layers.decoder import ATTENTIONS
+from keras_s2s.choices import ATTENTIONS
 from keras_s2s.zoo import PRESETS, from_preset, list_presets, preset_config
 
 TINY_TRAIN = ["--task", "reverse", "--epochs", "1", "--quiet", "--no-tensorboard",

@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from keras_s2s import __version__
+from keras_s2s.choices import QUANTIZATIONS
 from keras_s2s.runtime.bundle import (
     BUNDLE_FILE,
     FORMAT,
@@ -31,7 +32,6 @@ from keras_s2s.runtime.bundle import (
 from keras_s2s.text.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
 from keras_s2s.utils.atomic import atomic_directory, write_json
 
-QUANTIZATIONS = ("none", "dynamic", "float16", "int8")
 MIN_AGREEMENT = 0.99  # below this token agreement with Keras, an export is flagged
 
 
@@ -347,6 +347,7 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
                          "formats.")
     started = time.perf_counter()
     trained = TrainedModel.load(model_dir)
+    trained.model = trained.model.with_dtype("float32")  # mixed precision exports in float32
     meta = trained.meta
     graphs = ExportGraphs(trained.model, meta["max_decode_length"], beam_size)
     calibration = None

@@ -19,9 +19,9 @@ from tensorflow.python.framework.convert_to_constants import (
     convert_variables_to_constants_v2_as_graph,
 )
 
+from keras_s2s.choices import QUANTIZATIONS
 from keras_s2s.utils.native_logs import quiet_stderr
 
-QUANTIZATIONS = ("none", "dynamic", "float16", "int8")
 
 
 def _frozen_saved_model(concrete_function, signature_key, path):

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-SCORES = ("dot", "general", "concat", "bahdanau")
+from keras_s2s.choices import SCORES
 
 # Added to the scores of padded source positions before the softmax. Large enough that
 # exp() underflows to exactly 0 in float32, small enough to stay finite in float16.
@@ -128,8 +128,10 @@ class Attention(keras.layers.Layer):
                 keys = ops.expand_dims(keys, 1)
             hidden = ops.tanh(keys + ops.expand_dims(query_part, -2))
             scores = ops.einsum(f"b{t}su,u->b{t}s", hidden, v)
+        # The softmax runs in float32 whatever the compute dtype (mixed precision).
+        scores = ops.cast(scores, "float32")
         if mask is not None:
-            mask = ops.cast(mask, scores.dtype)
+            mask = ops.cast(mask, "float32")
             if t:
                 mask = ops.expand_dims(mask, 1)
             scores = scores + (1.0 - mask) * _MASK_PENALTY
@@ -145,6 +147,7 @@ class Attention(keras.layers.Layer):
             exp_scores = exp_scores * mask
             empty = 1.0 - ops.max(mask, axis=-1, keepdims=True)
             weights = exp_scores / (ops.sum(exp_scores, axis=-1, keepdims=True) + empty)
+        weights = ops.cast(weights, values.dtype)
         context = ops.einsum(f"b{t}s,bsd->b{t}d", weights, values)
         return context, weights
 

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-BRIDGES = ("zero", "copy", "dense")
+from keras_s2s.choices import BRIDGES
 
 
 def decoder_state_names(cell, num_layers):
@@ -52,7 +52,8 @@ class Bridge(keras.layers.Layer):
         self.dense = None
         if mode == "dense":
             self.dense = keras.layers.Dense(
-                units * len(self.state_names), use_bias=True, name="dense"
+                units * len(self.state_names), use_bias=True, name="dense",
+                dtype=self.dtype_policy,
             )
 
     def build(self, encoder_states_shape):

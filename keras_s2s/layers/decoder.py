@@ -1,15 +1,12 @@
 """The attention decoder: one step, used by teacher forcing and by stepwise decoding."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from keras_s2s.layers.attention import SCORES, Attention
+from keras_s2s.choices import ATTENTIONS, PLACEMENTS
+from keras_s2s.layers.attention import Attention
 from keras_s2s.layers.bridge import decoder_state_names
 from keras_s2s.layers.encoder import check_rnn_arguments
-
-ATTENTIONS = ("none",) + SCORES
-PLACEMENTS = ("luong", "bahdanau")
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -121,19 +118,26 @@ class Decoder(keras.layers.Layer):
         self.state_names = self.rnn_state_names + (["attentional"] if input_feeding else [])
 
         # === Layers ===
-        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
+        # Sub-layers compute in this layer's dtype policy; the logits leave in float32.
+        dtype = self.dtype_policy
+        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding",
+                                                dtype=dtype)
         cell_class = keras.layers.GRUCell if cell == "gru" else keras.layers.LSTMCell
-        self.cells = [cell_class(units, name=f"{cell}_cell_{i}") for i in range(num_layers)]
+        self.cells = [cell_class(units, name=f"{cell}_cell_{i}", dtype=dtype)
+                      for i in range(num_layers)]
         self.attention_layer = None
         self.attentional_dense = None
         if attention != "none":
-            self.attention_layer = Attention(attention, attention_units, name="attention")
+            self.attention_layer = Attention(attention, attention_units, name="attention",
+                                             dtype=dtype)
             self.attentional_dense = keras.layers.Dense(
-                units, activation="tanh", use_bias=False, name="attentional_dense"
+                units, activation="tanh", use_bias=False, name="attentional_dense",
+                dtype=dtype,
             )
-        self.dropout_layer = keras.layers.Dropout(dropout, seed=seed, name="dropout")
+        self.dropout_layer = keras.layers.Dropout(dropout, seed=seed, name="dropout",
+                                                  dtype=dtype)
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.output_dense = keras.layers.Dense(vocab_size, name="output_dense")
+        self.output_dense = keras.layers.Dense(vocab_size, name="output_dense", dtype=dtype)
 
     @property
     def has_attention(self):
@@ -246,12 +250,13 @@ class Decoder(keras.layers.Layer):
         once. Same layers and weights as `forward_step()`, fewer ops per time step."""
         def body(carry, x_t):
             state, _ = carry
-            return self._rnn_step(x_t, state, training)[::-1]
+            carry = self._rnn_step(x_t, state, training)[::-1]
+            return carry, carry
 
         state = {name: initial_state[name] for name in self.rnn_state_names}
         first = state[self.rnn_state_names[0]]
-        _, outputs = tf.scan(body, ops.transpose(inputs, (1, 0, 2)),
-                             initializer=(state, ops.zeros_like(first)))
+        _, (_, outputs) = ops.scan(body, (state, ops.zeros_like(first)),
+                                   ops.transpose(inputs, (1, 0, 2)))
         outputs = ops.transpose(outputs, (1, 0, 2))
         weights = None
         if self.has_attention:
@@ -284,7 +289,7 @@ class Decoder(keras.layers.Layer):
         else:
             outputs, weights = self._stepwise(target_ids, inputs, initial_state, memory,
                                               training, scheduled_sampling)
-        logits = self.output_dense(self.dropout_layer(outputs, training=training))
+        logits = self.logits(self.dropout_layer(outputs, training=training))
         if not return_attention:
             return logits
         if not self.has_attention:
@@ -292,7 +297,7 @@ class Decoder(keras.layers.Layer):
         return logits, weights
 
     def _stepwise(self, target_ids, inputs, initial_state, memory, training, scheduled_sampling):
-        """`forward_step()` at every target position in turn (`tf.scan`), feeding back
+        """`forward_step()` at every target position in turn (`ops.scan`), feeding back
         the attention (Bahdanau placement, input feeding) or the model's own predictions
         (scheduled sampling). Returns `(outputs, weights)`, both batch-major."""
         if scheduled_sampling:
@@ -302,30 +307,37 @@ class Decoder(keras.layers.Layer):
                 [ops.ones_like(draws[:, :1], dtype="bool"), draws[:, 1:] < self.teacher_forcing],
                 axis=1,
             )
-            steps = (ops.transpose(inputs, (1, 0, 2)), ops.transpose(use_gold, (1, 0)))
+            # One tensor to scan over, the choice as a last channel: Keras' TensorFlow
+            # scan (3.15) fails on nested inputs of unknown length.
+            steps = ops.transpose(ops.concatenate(
+                [inputs, ops.expand_dims(ops.cast(use_gold, inputs.dtype), -1)], axis=-1),
+                (1, 0, 2))
         else:
             steps = ops.transpose(inputs, (1, 0, 2))
 
         def body(carry, step_inputs):
             state, _, _, prediction = carry
             if scheduled_sampling:
-                gold, use_gold_t = step_inputs
-                x_t = ops.where(ops.expand_dims(use_gold_t, -1), gold, self.embedding(prediction))
+                gold, use_gold_t = step_inputs[:, :-1], step_inputs[:, -1:] > 0.5
+                x_t = ops.where(use_gold_t, gold, self.embedding(prediction))
             else:
                 x_t = step_inputs
             output, new_state, weights = self.forward_step(x_t, state, memory, training)
             if scheduled_sampling:
                 prediction = ops.cast(ops.argmax(self.output_dense(output), axis=-1), "int32")
-            return new_state, output, weights if self.has_attention else no_weights, prediction
+            carry = (new_state, output, weights if self.has_attention else no_weights,
+                     prediction)
+            return carry, carry
 
-        # tf.scan stacks the whole carry over time: state, output, weights, prediction.
+        # The whole carry is stacked over time (Keras's TensorFlow scan wants the
+        # stacked outputs shaped as the carry): state, output, weights, prediction.
         state = {name: initial_state[name] for name in self.state_names}
         first = state[self.rnn_state_names[0]]
         no_weights = ops.zeros_like(first[:, :1])
         weights0 = ops.zeros_like(memory["source_mask"]) if self.has_attention else no_weights
         no_prediction = ops.zeros_like(target_ids[:, 0])
-        _, outputs, weights, _ = tf.scan(
-            body, steps, initializer=(state, ops.zeros_like(first), weights0, no_prediction)
+        _, (_, outputs, weights, _) = ops.scan(
+            body, (state, ops.zeros_like(first), weights0, no_prediction), steps
         )
         weights = ops.transpose(weights, (1, 0, 2)) if self.has_attention else None
         return ops.transpose(outputs, (1, 0, 2)), weights
@@ -333,7 +345,12 @@ class Decoder(keras.layers.Layer):
     def step(self, token_ids, state, memory):
         """One inference step: `(batch,)` token ids -> `(logits, new_state, weights)`."""
         output, new_state, weights = self.forward_step(self.embedding(token_ids), state, memory)
-        return self.output_dense(output), new_state, weights
+        return self.logits(output), new_state, weights
+
+    def logits(self, outputs):
+        """The output layer, in float32 whatever the compute dtype (a softmax over the
+        vocabulary, and the loss, need its range)."""
+        return ops.cast(self.output_dense(outputs), "float32")
 
     def get_config(self):
         return {

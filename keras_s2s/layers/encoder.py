@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-CELLS = ("gru", "lstm")
+from keras_s2s.choices import CELLS
 
 
 def check_rnn_arguments(cell, num_layers, dropout):
@@ -90,19 +90,22 @@ class Encoder(keras.layers.Layer):
         self.reverse_source = reverse_source
 
         # === Layers ===
+        # Sub-layers compute in this layer's dtype policy (mixed precision included).
+        dtype = self.dtype_policy
         self.embedding = keras.layers.Embedding(
-            vocab_size, embedding_dim, name="embedding"
+            vocab_size, embedding_dim, name="embedding", dtype=dtype
         )
         self.rnns = []
         rnn_class = keras.layers.GRU if cell == "gru" else keras.layers.LSTM
         for i in range(num_layers):
             rnn = rnn_class(
-                units, return_sequences=True, return_state=True, name=f"{cell}_{i}"
+                units, return_sequences=True, return_state=True, name=f"{cell}_{i}",
+                dtype=dtype,
             )
             if bidirectional:
-                rnn = keras.layers.Bidirectional(rnn, name=f"bidirectional_{i}")
+                rnn = keras.layers.Bidirectional(rnn, name=f"bidirectional_{i}", dtype=dtype)
             self.rnns.append(rnn)
-        self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
+        self.dropout_layer = keras.layers.Dropout(dropout, name="dropout", dtype=dtype)
 
     @property
     def output_dim(self):

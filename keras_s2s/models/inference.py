@@ -2,7 +2,6 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from keras_s2s import decoding
@@ -26,6 +25,33 @@ def named_step(decoder, token_ids, state, memory):
     if weights is not None:
         outputs["attention"] = weights
     return outputs
+
+
+def compiled(model):
+    """`model` as a function of a dict of numpy arrays that returns a dict of numpy
+    arrays, compiled for the Keras backend: `tf.function` on TensorFlow, `jax.jit` of
+    the stateless call on JAX (the weights are arguments, so a later `fit` is seen),
+    the eager call elsewhere."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        function = tf.function(model, reduce_retracing=True)
+        return lambda inputs: {k: v.numpy() for k, v in function(inputs).items()}
+    if backend == "jax":
+        import jax
+
+        @jax.jit
+        def jitted(trainable, non_trainable, inputs):
+            return model.stateless_call(trainable, non_trainable, inputs)[0]
+
+        def call(inputs):
+            outputs = jitted([v.value for v in model.trainable_variables],
+                               [v.value for v in model.non_trainable_variables], inputs)
+            return {k: np.asarray(v) for k, v in outputs.items()}
+
+        return call
+    return lambda inputs: {k: ops.convert_to_numpy(v) for k, v in model(inputs).items()}
 
 
 class _Encode(keras.layers.Layer):
@@ -60,8 +86,8 @@ class Seq2SeqInference:
     - `step_model`: `{"token_ids": (batch,) int32, <state>, <memory>}` ->
       `{"logits": (batch, vocab), "next_<state name>": ..., "attention": (batch, src_len)}`.
 
-    `encode()` and `decode_step()` run them on numpy arrays (compiled with
-    `tf.function`); `decode_step` is a step function for `keras_s2s.decoding`, which
+    `encode()` and `decode_step()` run them on numpy arrays (compiled for the Keras
+    backend: `compiled()`); `decode_step` is a step function for `keras_s2s.decoding`, which
     `greedy()`, `beam()` and `sample()` use.
 
     Example:
@@ -94,13 +120,13 @@ class Seq2SeqInference:
         self.step_model = keras.Model(
             {"token_ids": token_ids, **state, **memory}, outputs, name="seq2seq_decode_step"
         )
-        self._encode = tf.function(self.encoder_model, reduce_retracing=True)
-        self._step = tf.function(self.step_model, reduce_retracing=True)
+        self._encode = compiled(self.encoder_model)
+        self._step = compiled(self.step_model)
 
     def encode(self, source_ids):
         """`(batch, src_len)` ids -> `(state, memory)`, two dicts of numpy arrays."""
         source_ids = np.asarray(source_ids, dtype=np.int32)
-        outputs = {k: v.numpy() for k, v in self._encode({"source_ids": source_ids}).items()}
+        outputs = self._encode({"source_ids": source_ids})
         state = {name: outputs[name] for name in self.state_names}
         memory = {name: outputs[name] for name in self.memory_names}
         return state, memory
@@ -108,7 +134,7 @@ class Seq2SeqInference:
     def decode_step(self, token_ids, state, memory):
         """One step on numpy arrays: `(logits, new_state, attention or None)`."""
         inputs = {"token_ids": np.asarray(token_ids, dtype=np.int32), **state, **memory}
-        outputs = {k: v.numpy() for k, v in self._step(inputs).items()}
+        outputs = self._step(inputs)
         new_state = {name: outputs[f"next_{name}"] for name in self.state_names}
         return outputs["logits"], new_state, outputs.get("attention")
 

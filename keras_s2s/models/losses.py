@@ -45,6 +45,7 @@ class MaskedSparseCrossentropy(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         y_true = ops.cast(y_true, "int32")
+        y_pred = ops.cast(y_pred, "float32")  # the loss in float32 under mixed precision
         mask = ops.cast(ops.not_equal(y_true, self.pad_id), y_pred.dtype)
         if self.label_smoothing:
             one_hot = ops.one_hot(y_true, ops.shape(y_pred)[-1], dtype=y_pred.dtype)

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_s2s.compat import ReplicaSafeBuild
 from keras_s2s.layers.bridge import Bridge
 from keras_s2s.layers.decoder import Decoder
 from keras_s2s.layers.encoder import Encoder
@@ -10,7 +11,7 @@ from keras_s2s.models.losses import MaskedAccuracy, MaskedSparseCrossentropy
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
-class Seq2Seq(keras.Model):
+class Seq2Seq(ReplicaSafeBuild, keras.Model):
     """A sequence-to-sequence RNN with attention, as a functional Keras model.
 
     Inputs are a dict with `source_ids` `(batch, src_len)` and `target_ids`
@@ -42,6 +43,9 @@ class Seq2Seq(keras.Model):
         reverse_source: read the source backwards.
         teacher_forcing: share of training steps fed the gold previous token (below
             1: scheduled sampling; see `Decoder`).
+        dtype: the dtype policy of every layer (default: Keras' global policy), e.g.
+            `"mixed_bfloat16"`: weights in float32, arithmetic in bfloat16, the
+            attention softmax, the logits and the loss in float32.
         **kwargs: other `keras.Model` arguments (`name`, ...).
 
     Example:
@@ -71,8 +75,11 @@ class Seq2Seq(keras.Model):
         dropout=0.0,
         reverse_source=False,
         teacher_forcing=1.0,
+        dtype=None,
         **kwargs,
     ):
+        policy = keras.dtype_policies.get(dtype) if dtype is not None else (
+            keras.config.dtype_policy())
         resolved_decoder_units = decoder_units or units * (2 if bidirectional else 1)
 
         # === Layers ===
@@ -86,10 +93,11 @@ class Seq2Seq(keras.Model):
             dropout=dropout,
             reverse_source=reverse_source,
             name="encoder",
+            dtype=policy,
         )
         self.bridge = Bridge(
             bridge, cell=cell, units=resolved_decoder_units, num_layers=decoder_layers,
-            name="bridge",
+            name="bridge", dtype=policy,
         )
         self.decoder = Decoder(
             target_vocab_size,
@@ -104,6 +112,7 @@ class Seq2Seq(keras.Model):
             dropout=dropout,
             teacher_forcing=teacher_forcing,
             name="decoder",
+            dtype=policy,
         )
 
         # === Functional Model ===
@@ -118,6 +127,7 @@ class Seq2Seq(keras.Model):
             outputs=logits,
             **kwargs,
         )
+        self.dtype_policy = policy
 
         # === Config ===
         self.source_vocab_size = source_vocab_size
@@ -152,40 +162,14 @@ class Seq2Seq(keras.Model):
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Under a tf.distribute strategy, Keras (3.15) builds the loss, metrics and
-        # optimizer from a first batch that it reduces over the replicas; under
-        # MultiWorkerMirroredStrategy that reduction fails on dict inputs
-        # (keras-team/keras#20329). The build needs only shapes and dtypes, which one
-        # replica's part of the batch has.
-        strategy = getattr(self, "_distribute_strategy", None)
-        if strategy is None or iterator is None:
-            return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
-        import tensorflow as tf
-
-        for _, _, batches in iterator:
-            data_batch = tf.nest.map_structure(
-                lambda value: (strategy.experimental_local_results(value)[0]
-                               if isinstance(value, tf.distribute.DistributedValues) else value),
-                next(batches),
-            )
-            break
-        with strategy.scope():
-            self._symbolic_build(data_batch=data_batch)
-
-    def get_metrics_result(self):
-        results = super().get_metrics_result()
-        # With several workers, Keras (3.15) averages each step's metrics over the
-        # replicas along axis 0, which a scalar lacks (tensorflow/tensorflow#72388);
-        # as 1-vectors they average to the same scalars.
-        import tensorflow as tf
-
-        from keras_s2s.distribute import is_multi_worker
-
-        in_replica = tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context()
-        if not (in_replica and is_multi_worker(self.distribute_strategy)):
-            return results
-        return {name: ops.reshape(value, (1,)) for name, value in results.items()}
+    def with_dtype(self, dtype="float32"):
+        """This model with another dtype policy and the same weights (itself when the
+        policy is already `dtype`): the export runs a mixed-precision model in float32."""
+        if self.dtype_policy.name == keras.dtype_policies.get(dtype).name:
+            return self
+        model = type(self).from_config({**self.get_config(), "dtype": dtype})
+        model.set_weights(self.get_weights())
+        return model
 
     def inference(self):
         """The stepwise inference model, sharing this model's layers and weights."""
@@ -214,6 +198,7 @@ class Seq2Seq(keras.Model):
             "dropout": self.dropout,
             "reverse_source": self.reverse_source,
             "teacher_forcing": self.teacher_forcing,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
         }
 
     @classmethod

@@ -30,6 +30,8 @@ import hashlib
 import json
 import os
 
+# A bundle names its vocabularies as a model directory does (re-exported).
+from keras_s2s.model_files import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE  # noqa: F401
 from keras_s2s.text.description import CONFORMANCE_FILE, DESCRIPTION_FILE
 from keras_s2s.text.pytokenizer import PyTokenizer
 from keras_s2s.text.vocabulary import Vocabulary
@@ -37,8 +39,6 @@ from keras_s2s.text.vocabulary import Vocabulary
 FORMAT = "keras_s2s.bundle"
 FORMAT_VERSION = 1
 BUNDLE_FILE = "bundle.json"
-SOURCE_VOCAB_FILE = "source_vocab.txt"
-TARGET_VOCAB_FILE = "target_vocab.txt"
 # The tokenizers described for ports to other languages (keras_s2s.text.description).
 TOKENIZER_FILES = (DESCRIPTION_FILE, CONFORMANCE_FILE)
 # The files of each format, relative to the bundle directory.
