@@ -124,6 +124,21 @@ class TrainedModel:
                 )
         return cls(model, source_vocab, target_vocab, meta)
 
+    @classmethod
+    def from_preset(cls, preset):
+        """Loads a preset: a preset (model) directory or a trained zoo model's name
+        (`keras_s2s.presets`)."""
+        from keras_s2s.presets import preset_directory
+
+        return cls.load(preset_directory(preset))
+
+    def save_to_preset(self, directory):
+        """Writes the model, its vocabularies and `s2s.json` as a preset directory
+        (replaced whole, or left as it was on an error); returns `directory`."""
+        from keras_s2s.presets import save_preset
+
+        return save_preset(self, directory)
+
     def save_files(self, path):
         """Writes the vocabularies and `s2s.json` (each atomically)."""
         os.makedirs(path, exist_ok=True)

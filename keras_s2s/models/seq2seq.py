@@ -1,5 +1,7 @@
 """The training model: encoder, bridge and decoder trained with teacher forcing."""
 
+import os
+
 import keras
 from keras import ops
 
@@ -161,6 +163,51 @@ class Seq2Seq(ReplicaSafeBuild, keras.Model):
         self.compile(**keras.saving.deserialize_keras_object(config))
         if self.built:
             self.optimizer.build(self.trainable_variables)
+
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        """A model from a preset (see `keras_s2s.presets`): a preset directory or a
+        trained zoo model's name gives that model, weights included, which keeps its
+        tokenizers for `save_to_preset()`; a zoo architecture's name gives a new,
+        untrained model, for which `source_vocab_size` and `target_vocab_size` are
+        needed (other `kwargs` override the architecture).
+
+        Example:
+        >>> model = Seq2Seq.from_preset("dates_bahdanau")
+        >>> model.source_vocab_size, model.attention
+        (65, 'bahdanau')
+        """
+        from keras_s2s.zoo import PRESETS, from_preset
+
+        if preset in PRESETS and not os.path.isdir(preset):
+            sizes = [kwargs.pop(name, None) for name in ("source_vocab_size", "target_vocab_size")]
+            if None in sizes:
+                raise ValueError(f"{preset!r} is an architecture without weights: give "
+                                 "source_vocab_size and target_vocab_size.")
+            return from_preset(preset, *sizes, **kwargs)
+        if kwargs:
+            raise ValueError(f"The preset {preset!r} holds trained weights, so its architecture "
+                             f"is fixed: {', '.join(kwargs)} cannot be changed.")
+        from keras_s2s.trained_model import TrainedModel
+
+        trained = TrainedModel.from_preset(preset)
+        trained.model._preset = trained
+        return trained.model
+
+    def save_to_preset(self, directory):
+        """Writes this model, with the tokenizers of the preset it was loaded from,
+        as a preset directory (after fine-tuning, the new weights)."""
+        preset = getattr(self, "_preset", None)
+        if preset is None:
+            raise ValueError(
+                "A preset holds the tokenizers with the weights, and this model has none: "
+                "save a TrainedModel (keras_s2s.TrainedModel(model, source_vocab, "
+                "target_vocab, meta).save_to_preset(...)), or train with keras_s2s.training."
+                "train / `keras-s2s train --out DIR`, whose output is a preset directory.")
+        from keras_s2s.trained_model import TrainedModel
+
+        return TrainedModel(self, preset.source_vocab, preset.target_vocab,
+                            preset.meta).save_to_preset(directory)
 
     def with_dtype(self, dtype="float32"):
         """This model with another dtype policy and the same weights (itself when the
