@@ -11,7 +11,9 @@ bash scripts/setup.sh
 jax_pid=""
 if [ $# -eq 0 ] && [ "${KERAS_S2S_SKIP_JAX:-0}" != 1 ]; then
   jax_log=$(mktemp)
-  KERAS_BACKEND=jax "$VENV"/bin/python -m pytest -q -ra -m every_backend \
+  # At a lower priority: the main run keeps the CPU it needs, this one takes what it
+  # leaves (the main run is often waiting on one core).
+  KERAS_BACKEND=jax nice -n 10 "$VENV"/bin/python -m pytest -q -ra -m every_backend \
     -p no:cacheprovider > "$jax_log" 2>&1 &
   jax_pid=$!
 fi
