@@ -15,9 +15,7 @@ Every file is written to a temporary name and renamed, so a reader never sees ha
 import json
 import os
 
-import keras
-
-import keras_s2s.models  # noqa: F401  (registers the classes model.keras names)
+from keras_s2s.models.saving import load_keras_model
 from keras_s2s.text.tokenizer import Tokenizer
 from keras_s2s.text.pytokenizer import PyTokenizer
 from keras_s2s.text.vocabulary import Vocabulary
@@ -60,21 +58,11 @@ def read_meta(path):
     return meta
 
 
-def load_keras_model(path):
-    """`keras.saving.load_model` with an error that names the file."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path} does not exist.")
-    try:
-        return keras.saving.load_model(path)
-    except Exception as e:  # Keras raises many types for damaged files
-        raise ValueError(f"{path} cannot be loaded as a Keras model ({type(e).__name__}: {e}).") from None
-
-
 class TrainedModel:
     """A `Seq2Seq` with its tokenizers and metadata.
 
     Example:
-    >>> trained = TrainedModel.load("runs/dates")
+    >>> trained = TrainedModel.from_preset("dates_bahdanau")   # or .load(model_dir)
     >>> trained.translate(["Nov. 23rd, 2026", "23.11.2026"])
     ['2026-11-23', '2026-11-23']
     """

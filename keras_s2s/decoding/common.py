@@ -10,6 +10,8 @@ A *step function* is the whole interface between decoding and a model:
 - `logits`: `(n, vocab)` float; `attention`: `(n, src_len)` or `None`.
 
 All arrays are numpy, so the same strategies decode Keras, TFLite and ONNX models.
+The same contract with named inputs and outputs, as exported graphs take and give it,
+is spelled in `keras_s2s.decoding.step`.
 """
 
 import math

@@ -7,6 +7,7 @@ and ONNX Runtime.
 
 import tensorflow as tf
 
+from keras_s2s.decoding.step import step_inputs
 from keras_s2s.export.graphs import ExportGraphs
 from keras_s2s.runtime.backends import Backend, BundleBackend
 from keras_s2s.runtime.contract import StepContract
@@ -27,7 +28,7 @@ class KerasBackend(Backend):
 
     def __init__(self, model, max_decode_length=None, beam_size=4):
         if not hasattr(model, "inference"):  # a Bundle
-            from keras_s2s.trained_model import load_keras_model
+            from keras_s2s.models.saving import load_keras_model
 
             max_decode_length = model.max_decode_length
             beam_size = model.meta.get("beam_size", beam_size)
@@ -91,7 +92,7 @@ class SavedModelBackend(BundleBackend):
 
     def run_step(self, token_ids, state, memory):
         inputs = {name: tf.constant(value)
-                  for name, value in {"token_ids": token_ids, **state, **memory}.items()}
+                  for name, value in step_inputs(token_ids, state, memory).items()}
         outputs = {name: value.numpy() for name, value in self._step(**inputs).items()}
         return self._step_outputs(outputs)
 

@@ -24,6 +24,7 @@ exports compute what Keras computes.
 
 import tensorflow as tf
 
+from keras_s2s.decoding import step as contract
 from keras_s2s.models.inference import encode_source, named_step
 from keras_s2s.text.vocabulary import END_ID, PAD_ID, START_ID
 
@@ -39,9 +40,13 @@ class ExportGraphs(tf.Module):
             tensors need static shapes in TFLite).
 
     Example:
-    >>> graphs = ExportGraphs(model, max_decode_length=20)
-    >>> graphs.encode_function(batch_size=None)          # a ConcreteFunction
-    >>> graphs.greedy(tf.constant([[5, 6, 7]]))["tokens"]
+    >>> from keras_s2s.models import Seq2Seq
+    >>> graphs = ExportGraphs(Seq2Seq(20, 20, units=8), max_decode_length=20)
+    >>> graphs.step_input_names()
+    ['token_ids', 'h0', 'encoder_outputs', 'attention_keys', 'source_mask']
+    >>> outputs = graphs.greedy(tf.constant([[5, 6, 7]]))
+    >>> outputs["tokens"].shape, outputs["lengths"].shape
+    (TensorShape([1, 20]), TensorShape([1]))
     """
 
     @property
@@ -80,15 +85,13 @@ class ExportGraphs(tf.Module):
         return self._step(token_ids, inputs)
 
     def _step(self, token_ids, inputs):
-        state = {name: inputs[name] for name in self.state_names}
-        memory = {name: inputs[name] for name in self.memory_names}
+        state, memory = contract.split_encoded(inputs, self.state_names, self.memory_names)
         return named_step(self.decoder, token_ids, state, memory)
 
     def greedy(self, source_ids):
         """The whole greedy loop: `source_ids` -> `tokens` and `lengths`."""
-        encoded = self.encode(source_ids)
-        state = {name: encoded[name] for name in self.state_names}
-        memory = {name: encoded[name] for name in self.memory_names}
+        state, memory = contract.split_encoded(self.encode(source_ids), self.state_names,
+                                               self.memory_names)
         batch = tf.shape(source_ids)[0]
         steps = self.max_decode_length
         # A preallocated buffer written with a one-hot mask keeps every shape static
@@ -102,9 +105,9 @@ class ExportGraphs(tf.Module):
             return tf.logical_and(t < steps, tf.logical_not(tf.reduce_all(finished)))
 
         def one_step(t, previous, state, tokens, lengths, finished):
-            outputs = self._step(previous, {**state, **memory})
-            new_state = {name: outputs[f"next_{name}"] for name in self.state_names}
-            chosen = tf.argmax(outputs["logits"], axis=-1, output_type=tf.int32)
+            logits, new_state, _ = contract.split_step_outputs(
+                self._step(previous, {**state, **memory}), self.state_names)
+            chosen = tf.argmax(logits, axis=-1, output_type=tf.int32)
             chosen = tf.where(finished, PAD_ID, chosen)
             at_t = tf.cast(tf.equal(tf.range(steps), t), tf.int32)
             tokens = tokens + tf.expand_dims(chosen, 1) * tf.expand_dims(at_t, 0)
@@ -174,8 +177,9 @@ class ExportGraphs(tf.Module):
 
         def one_step(v):
             t = v["t"]
-            outputs = self._step(v["tokens"], {**v["state"], **memory})
-            log_probs = tf.nn.log_softmax(outputs["logits"])
+            logits, new_state, _ = contract.split_step_outputs(
+                self._step(v["tokens"], {**v["state"], **memory}), self.state_names)
+            log_probs = tf.nn.log_softmax(logits)
             candidates = (tf.reshape(v["scores"], [-1, k, 1])
                           + tf.reshape(log_probs, [-1, k, vocab]))
             top_scores, top = tf.math.top_k(tf.reshape(candidates, [-1, k * vocab]), slots)
@@ -211,8 +215,7 @@ class ExportGraphs(tf.Module):
             at_t = tf.cast(tf.equal(tf.range(steps), t), tf.int32)
             history = reorder(next_parents, v["history"]) + next_tokens[:, :, None] * at_t
             state = {}
-            for name in self.state_names:
-                value = outputs[f"next_{name}"]
+            for name, value in new_state.items():
                 rows = tf.reshape(value, tf.concat([[batch, k], tf.shape(value)[1:]], 0))
                 state[name] = tf.reshape(reorder(next_parents, rows), tf.shape(value))
                 state[name].set_shape(value.shape)
@@ -254,14 +257,14 @@ class ExportGraphs(tf.Module):
     # === Signatures ===
 
     def source_spec(self, batch_size=None):
-        return tf.TensorSpec([batch_size, None], tf.int32, name="source_ids")
+        return tf.TensorSpec([batch_size, None], tf.int32, name=contract.SOURCE_IDS)
 
     def step_input_names(self):
         """The inputs of `decode_step`, in order."""
-        return ["token_ids"] + self.state_names + self.memory_names
+        return [contract.TOKEN_IDS] + self.state_names + self.memory_names
 
     def step_specs(self, batch_size=None):
-        specs = [tf.TensorSpec([batch_size], tf.int32, name="token_ids")]
+        specs = [tf.TensorSpec([batch_size], tf.int32, name=contract.TOKEN_IDS)]
         for name in self.state_names + self.memory_names:
             specs.append(tf.TensorSpec([batch_size] + self.input_shapes[name], tf.float32, name=name))
         return specs

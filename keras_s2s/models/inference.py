@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from keras_s2s import decoding
+from keras_s2s.decoding import step as contract
 
 
 def encode_source(encoder, bridge, decoder, source_ids):
@@ -19,12 +20,7 @@ def encode_source(encoder, bridge, decoder, source_ids):
 def named_step(decoder, token_ids, state, memory):
     """`Decoder.step` with its outputs named for export: `logits`, `next_<state name>`
     and (with attention) `attention`."""
-    logits, new_state, weights = decoder.step(token_ids, state, memory)
-    outputs = {"logits": logits}
-    outputs.update({f"next_{name}": value for name, value in new_state.items()})
-    if weights is not None:
-        outputs["attention"] = weights
-    return outputs
+    return contract.step_outputs(*decoder.step(token_ids, state, memory))
 
 
 def compiled(model):
@@ -91,9 +87,14 @@ class Seq2SeqInference:
     `greedy()`, `beam()` and `sample()` use.
 
     Example:
-    >>> inference = model.inference()
-    >>> [hypothesis] = inference.greedy(np.array([[5, 6, 7]]), start_id=1, end_id=2)
-    >>> hypothesis.tokens, hypothesis.attention.shape
+    >>> from keras_s2s.models import Seq2Seq
+    >>> inference = Seq2Seq(20, 20, units=8).inference()
+    >>> inference.state_names, inference.memory_names
+    (['h0'], ['encoder_outputs', 'attention_keys', 'source_mask'])
+    >>> [hypothesis] = inference.greedy(np.array([[5, 6, 7]]), start_id=1, end_id=2,
+    ...                                 max_length=4)
+    >>> len(hypothesis.tokens) <= 4, hypothesis.attention.shape[1]
+    (True, 3)
     """
 
     def __init__(self, model):
@@ -102,13 +103,13 @@ class Seq2SeqInference:
         self.state_names = list(decoder.state_names)
         self.memory_names = decoder.memory_names
 
-        source_ids = keras.Input(shape=(None,), dtype="int32", name="source_ids")
+        source_ids = keras.Input(shape=(None,), dtype="int32", name=contract.SOURCE_IDS)
         encoded = _Encode(model.encoder, model.bridge, decoder, name="encode")(source_ids)
         self.encoder_model = keras.Model(
-            {"source_ids": source_ids}, encoded, name="seq2seq_encoder"
+            {contract.SOURCE_IDS: source_ids}, encoded, name="seq2seq_encoder"
         )
 
-        token_ids = keras.Input(shape=(), dtype="int32", name="token_ids")
+        token_ids = keras.Input(shape=(), dtype="int32", name=contract.TOKEN_IDS)
         state = {
             name: keras.Input(shape=(decoder.units,), name=name) for name in self.state_names
         }
@@ -118,7 +119,7 @@ class Seq2SeqInference:
         }
         outputs = _DecodeStep(decoder, name="decode_step")(token_ids, state, memory)
         self.step_model = keras.Model(
-            {"token_ids": token_ids, **state, **memory}, outputs, name="seq2seq_decode_step"
+            contract.step_inputs(token_ids, state, memory), outputs, name="seq2seq_decode_step"
         )
         self._encode = compiled(self.encoder_model)
         self._step = compiled(self.step_model)
@@ -126,17 +127,13 @@ class Seq2SeqInference:
     def encode(self, source_ids):
         """`(batch, src_len)` ids -> `(state, memory)`, two dicts of numpy arrays."""
         source_ids = np.asarray(source_ids, dtype=np.int32)
-        outputs = self._encode({"source_ids": source_ids})
-        state = {name: outputs[name] for name in self.state_names}
-        memory = {name: outputs[name] for name in self.memory_names}
-        return state, memory
+        outputs = self._encode({contract.SOURCE_IDS: source_ids})
+        return contract.split_encoded(outputs, self.state_names, self.memory_names)
 
     def decode_step(self, token_ids, state, memory):
         """One step on numpy arrays: `(logits, new_state, attention or None)`."""
-        inputs = {"token_ids": np.asarray(token_ids, dtype=np.int32), **state, **memory}
-        outputs = self._step(inputs)
-        new_state = {name: outputs[f"next_{name}"] for name in self.state_names}
-        return outputs["logits"], new_state, outputs.get("attention")
+        inputs = contract.step_inputs(np.asarray(token_ids, dtype=np.int32), state, memory)
+        return contract.split_step_outputs(self._step(inputs), self.state_names)
 
     def greedy(self, source_ids, *, start_id, end_id, max_length=50):
         """Greedy decoding of a batch of sources; a list of `Hypothesis`."""

@@ -5,21 +5,33 @@
     translator.translate(["Nov. 23rd, 2026"])        # ['2026-11-23']
 
 `load()` also accepts `backend="savedmodel"` or `"keras"`; those two import TensorFlow
-(from `keras_s2s.export.backends`) and serve to check that every backend agrees.
+and serve to check that every backend agrees.
+
+Backends are found by name: the runtime's own two here, and any other that an installed
+package declares in the entry-point group `keras_s2s.backends` (`name =
+"module:Class"`, a subclass of `keras_s2s.runtime.backends.Backend`). keras_s2s declares
+its TensorFlow backends that way (`keras_s2s.export.backends`), so this package never
+imports the export side.
 """
 
 import importlib
+import importlib.metadata
 
 from keras_s2s.runtime.bundle import FORMAT_VERSION, Bundle, BundleError
 from keras_s2s.runtime.translator import SourceTruncatedWarning, Translator
 
-# Backend name -> "module:class"; imported only when asked for.
-BACKENDS = {
-    "keras": "keras_s2s.export.backends:KerasBackend",
-    "savedmodel": "keras_s2s.export.backends:SavedModelBackend",
-    "tflite": "keras_s2s.runtime.backends:LiteRTBackend",
-    "onnx": "keras_s2s.runtime.backends:OnnxBackend",
-}
+ENTRY_POINT_GROUP = "keras_s2s.backends"
+
+
+def _backends():
+    """Backend name -> "module:Class", imported only when asked for."""
+    found = {entry.name: entry.value
+             for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    return {**found, "tflite": "keras_s2s.runtime.backends:LiteRTBackend",
+            "onnx": "keras_s2s.runtime.backends:OnnxBackend"}
+
+
+BACKENDS = _backends()
 
 
 def backend_class(name):
@@ -27,21 +39,34 @@ def backend_class(name):
     if name not in BACKENDS:
         raise ValueError(f"Unknown backend {name!r}: choose one of {', '.join(BACKENDS)}.")
     module, cls = BACKENDS[name].split(":")
-    return getattr(importlib.import_module(module), cls)
+    try:
+        return getattr(importlib.import_module(module), cls)
+    except ImportError as e:
+        raise ImportError(
+            f"The {name} backend ({BACKENDS[name]}) cannot be imported: {e}. The keras and "
+            "savedmodel backends need TensorFlow (pip install 'keras_s2s[full]'); the "
+            "runtime alone decodes with tflite and onnx."
+        ) from e
 
 
 def load(path, backend="tflite", verify=True, **options):
     """A `Translator` for the bundle at `path`, running on `backend`.
 
     Args:
-        path: a bundle directory written by `keras-s2s export`; a copy holding only
-            `bundle.json`, the vocabularies and the backend's own files will do.
+        path: a bundle directory written by `keras-s2s export` (a copy holding only
+            `bundle.json`, the vocabularies and the backend's own files will do), or a
+            `Bundle`.
         backend: `"tflite"`, `"onnx"`, `"savedmodel"` or `"keras"`.
         verify: check the sha256 of the files the backend uses first.
         **options: backend options (`num_threads` for tflite and onnx).
     """
     cls = backend_class(backend)
-    bundle = Bundle(path, verify=verify, formats=[backend])
+    if isinstance(path, Bundle):
+        bundle = path
+        if verify:
+            bundle.verify([backend])
+    else:
+        bundle = Bundle(path, verify=verify, formats=[backend])
     return Translator(
         cls(bundle, **options), bundle.source_tokenizer(), bundle.target_tokenizer(),
         bundle.max_decode_length, meta=bundle.meta,

@@ -23,6 +23,7 @@ import functools
 
 import numpy as np
 
+from keras_s2s.decoding.step import SOURCE_IDS, split_step_outputs, step_inputs
 from keras_s2s.runtime.contract import StepContract
 from keras_s2s.utils.native_logs import quiet_stderr
 
@@ -95,8 +96,7 @@ class Backend:
 
     def _step_outputs(self, outputs):
         """A step graph's named outputs -> `(logits, new_state, attention)`."""
-        new_state = {name: outputs[f"next_{name}"] for name in self.state_names}
-        return outputs["logits"], new_state, outputs.get("attention")
+        return split_step_outputs(outputs, self.state_names)
 
 
 class BundleBackend(Backend):
@@ -182,7 +182,7 @@ class LiteRTBackend(BundleBackend):
         }
 
     def run_step(self, token_ids, state, memory):
-        return self._step_outputs(self._decoder_step(token_ids=token_ids, **state, **memory))
+        return self._step_outputs(self._decoder_step(**step_inputs(token_ids, state, memory)))
 
     def _run_greedy(self, source_ids):
         results = [self._loop(source_ids=row[None, :n]) for row, n in
@@ -239,16 +239,16 @@ class OnnxBackend(BundleBackend):
         return dict(zip(names, session.run(names, inputs)))
 
     def _run_encode(self, source_ids):
-        return self._run(self._encoder, {"source_ids": source_ids})
+        return self._run(self._encoder, {SOURCE_IDS: source_ids})
 
     def run_step(self, token_ids, state, memory):
         return self._step_outputs(
-            self._run(self._decoder_step, {"token_ids": token_ids, **state, **memory}))
+            self._run(self._decoder_step, step_inputs(token_ids, state, memory)))
 
     def _run_greedy(self, source_ids):
-        outputs = self._run(self._loop, {"source_ids": source_ids})
+        outputs = self._run(self._loop, {SOURCE_IDS: source_ids})
         return outputs["tokens"], outputs["lengths"]
 
     def _run_beam(self, source_ids, length_penalty):
-        return self._run(self._beam, {"source_ids": source_ids,
+        return self._run(self._beam, {SOURCE_IDS: source_ids,
                                       "length_penalty": np.asarray(length_penalty, np.float32)})

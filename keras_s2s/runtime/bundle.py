@@ -31,7 +31,7 @@ import json
 import os
 
 # A bundle names its vocabularies as a model directory does (re-exported).
-from keras_s2s.model_files import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE  # noqa: F401
+from keras_s2s.model_files import MODEL_FILE, SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE  # noqa: F401
 from keras_s2s.text.description import CONFORMANCE_FILE, DESCRIPTION_FILE
 from keras_s2s.text.pytokenizer import PyTokenizer
 from keras_s2s.text.vocabulary import Vocabulary
@@ -43,7 +43,7 @@ BUNDLE_FILE = "bundle.json"
 TOKENIZER_FILES = (DESCRIPTION_FILE, CONFORMANCE_FILE)
 # The files of each format, relative to the bundle directory.
 FORMAT_FILES = {
-    "keras": {"model": "model.keras"},
+    "keras": {"model": MODEL_FILE},
     "savedmodel": {"model": "saved_model"},
     "tflite": {"encoder": "encoder.tflite", "decoder_step": "decoder_step.tflite",
                "translate": "translate.tflite", "beam": "beam.tflite"},
@@ -90,18 +90,23 @@ class Bundle:
             format whose files are present (`available_formats`). A format's required
             files (`REQUIRED_ROLES`) must be there; its other files are checked if
             present, and files of other formats are not read at all.
+        meta: the bundle's description, when it is not (yet) in its `bundle.json`
+            (the exporter checks a bundle before writing that file).
 
     Example:
     >>> bundle = Bundle("export/dates_bahdanau", formats=["tflite"])
     >>> bundle.max_decode_length
     20
     >>> bundle.source_tokenizer().tokenize("23.11.2026")[:3]
-    [6, 9, 23]
+    [6, 10, 25]
     """
 
-    def __init__(self, path, verify=True, formats=None):
+    def __init__(self, path, verify=True, formats=None, meta=None):
         self.path = os.path.abspath(path)
-        self.meta = self._read_meta()
+        if meta is None:
+            self.meta = self._read_meta()
+        else:  # an exporter checks a bundle before it writes its bundle.json
+            self.meta = self._checked_meta(meta, os.path.join(self.path, BUNDLE_FILE))
         if verify:
             self.verify(formats)
 
@@ -122,6 +127,9 @@ class Bundle:
                               "export the model again.") from None
         except OSError as e:
             raise BundleError(f"{meta_path} cannot be read ({e}).") from None
+        return self._checked_meta(meta, meta_path)
+
+    def _checked_meta(self, meta, meta_path):
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise BundleError(f"{meta_path} does not describe a keras_s2s bundle.")
         version = meta.get("format_version")

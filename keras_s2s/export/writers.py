@@ -1,0 +1,157 @@
+"""One writer per bundle format, behind a registry.
+
+A writer takes an `ExportJob` (the trained model, its export graphs and the options)
+and the bundle directory being written, writes its format's files there, and returns
+what `bundle.json` records about the format besides its file list. A new format is a
+function decorated with `@writer("name")` and its file names in
+`keras_s2s.runtime.bundle.FORMAT_FILES`.
+"""
+
+import dataclasses
+import os
+from typing import Optional
+
+from keras_s2s.runtime.bundle import FORMAT_FILES
+
+STEP_ROLES = ("encoder", "decoder_step")  # what a device needs to decode
+WHOLE_LOOP_ROLES = ("translate", "beam")  # greedy and beam search in one graph each
+
+WRITERS = {}
+
+
+def writer(name):
+    """Registers the decorated function as the writer of format `name`."""
+    def register(function):
+        WRITERS[name] = function
+        return function
+    return register
+
+
+@dataclasses.dataclass
+class ExportJob:
+    """What every writer needs.
+
+    Attributes:
+        trained: the `TrainedModel` (float32).
+        graphs: its `ExportGraphs`.
+        quantize: one of `keras_s2s.choices.QUANTIZATIONS`.
+        calibration: role -> representative inputs, for `quantize="int8"`.
+        whole_loop: whether to write the whole-loop graphs (`translate`, `beam`).
+    """
+
+    trained: object
+    graphs: object
+    quantize: str = "none"
+    calibration: Optional[dict] = None
+    whole_loop: bool = True
+
+    def roles(self, format_name):
+        """The roles (and their files) this job writes for a format."""
+        return {role: path for role, path in FORMAT_FILES[format_name].items()
+                if self.whole_loop or role not in WHOLE_LOOP_ROLES}
+
+
+def write_format(job, name, directory):
+    """Writes format `name` into `directory`; returns its `bundle.json` entry."""
+    return {"files": job.roles(name), **WRITERS[name](job, directory)}
+
+
+@writer("keras")
+def write_keras(job, directory):
+    """The architecture and weights without the optimizer state (a third of the size)."""
+    model = job.trained.model
+    copy = type(model).from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    copy.save(os.path.join(directory, FORMAT_FILES["keras"]["model"]))
+    return {}
+
+
+@writer("savedmodel")
+def write_savedmodel(job, directory):
+    """The SavedModel: text in, text out (`translate`), and the graphs' signatures."""
+    from keras_s2s.export import savedmodel
+
+    trained = job.trained
+    savedmodel.save(job.graphs, trained.source_vocab, trained.target_vocab,
+                    trained.meta["tokenizer"],
+                    os.path.join(directory, FORMAT_FILES["savedmodel"]["model"]))
+    return {"signatures": ["translate", "greedy", "beam", "encode", "decode_step"]}
+
+
+def tflite_functions(graphs):
+    """Role -> `(signature key, concrete function)` of the four TFLite files."""
+    return {
+        "encoder": ("encode", graphs.encode_function(batch_size=1)),
+        "decoder_step": ("decode_step", graphs.step_function()),
+        "translate": ("translate", graphs.greedy_function(batch_size=1)),
+        "beam": ("beam", graphs.beam_function(batch_size=1)),
+    }
+
+
+def tflite_quantization(quantize, role):
+    """The quantization a TFLite file gets when the bundle asks for `quantize`.
+
+    The TFLite calibrator crashes (SIGSEGV, TF 2.21) on graphs with a WHILE loop: with
+    int8, the encoder and the whole loop get int8 weights (dynamic range), decoder_step
+    int8 weights and activations.
+    """
+    return "dynamic" if quantize == "int8" and role != "decoder_step" else quantize
+
+
+@writer("tflite")
+def write_tflite(job, directory, only=None, applied=None):
+    """Writes the TFLite graphs, or only the roles of `only` (role -> quantization),
+    and returns the format's metadata (`applied`: the quantization of the files
+    written before, which `only` updates)."""
+    from keras_s2s.export import tflite
+
+    applied = dict(applied or {})
+    for role, (signature, function) in tflite_functions(job.graphs).items():
+        if role not in job.roles("tflite") or (only is not None and role not in only):
+            continue
+        applied[role] = only[role] if only is not None else tflite_quantization(job.quantize, role)
+        calibration = job.calibration[role] if applied[role] == "int8" else None
+        model = tflite.convert(function, signature, applied[role], calibration)
+        flex = sorted(op for op in tflite.op_names(model) if op.startswith("Flex"))
+        if flex:
+            raise RuntimeError(f"The TFLite {role} needs Flex ops {flex}; exports must use builtins only.")
+        with open(os.path.join(directory, FORMAT_FILES["tflite"][role]), "wb") as f:
+            f.write(model)
+    batch_sizes = {"encoder_batch_size": 1}
+    if job.whole_loop:
+        batch_sizes.update(translate_batch_size=1, beam_batch_size=1)
+    return {**batch_sizes, "quantization": job.quantize, "quantization_by_file": applied}
+
+
+def onnx_functions(graphs):
+    """Role -> `(function, input signature)` of the four ONNX files."""
+    return {
+        "encoder": (graphs.encode, [graphs.source_spec()]),
+        "decoder_step": (graphs.decode_step, graphs.step_specs()),
+        "translate": (graphs.greedy, [graphs.source_spec()]),
+        "beam": (graphs.beam, graphs.beam_specs()),
+    }
+
+
+@writer("onnx")
+def write_onnx(job, directory):
+    """Writes the ONNX graphs; with `quantize` `"dynamic"` or `"int8"`, their weights
+    become 8-bit (ONNX Runtime's dynamic quantization: activations are quantized per
+    call, with one scale per tensor, so a sentence's tokens can depend on the others in
+    its batch); with `"float16"` the weights are stored as float16 and cast back to
+    float32 when the graph is loaded (`onnx.float16_weights`)."""
+    from keras_s2s.export import onnx as onnx_export
+
+    applied = {"dynamic": "dynamic", "int8": "dynamic", "float16": "float16"}.get(job.quantize, "none")
+    for role, (function, signature) in onnx_functions(job.graphs).items():
+        if role not in job.roles("onnx"):
+            continue
+        model = onnx_export.convert(function, signature)
+        path = os.path.join(directory, FORMAT_FILES["onnx"][role])
+        with open(path, "wb") as f:
+            f.write(model.SerializeToString())
+        if applied == "dynamic":
+            onnx_export.quantize_weights(path)
+        elif applied == "float16":
+            onnx_export.float16_weights(path)
+    return {"opset": onnx_export.OPSET, "quantization": applied}
