@@ -40,7 +40,8 @@ def main():
             if attention == "bahdanau":
                 config["attention_placement"] = "bahdanau"
             trained = train_task(task, os.path.join(tmp, attention), config,
-                                 epochs=args.epochs, patience=2, learning_rate=3e-3,
+                                 epochs=args.epochs, patience=2, plateau_decay=None,
+                                 learning_rate=3e-3,
                                  seed=args.seed,
                                  verbose=0, tensorboard=False, log=lambda message: None)
             result = evaluate(trained, task_splits(trained.meta["data"])[2])

@@ -36,13 +36,14 @@ def _train_and_score(args, config, out, seed):
     quiet = {"verbose": 0, "tensorboard": False, "log": lambda message: None}
     if args.task != "spa-eng":
         trained = train_task(args.task, out, config, train_size=args.train_size,
-                             epochs=args.epochs, seed=seed, **quiet)
+                             epochs=args.epochs, patience=0, plateau_decay=None, seed=seed,
+                             **quiet)
         return trained, evaluate(trained, task_splits(trained.meta["data"])[2])
     pairs = read_tsv(SPA_ENG / "train.tsv")
     sample = np.random.default_rng(seed).permutation(len(pairs))[: args.train_size]
     trained = train([pairs[i] for i in sample], read_tsv(SPA_ENG / "dev.tsv")[:500], out,
                     config, source_vocab_size=4000, target_vocab_size=4000,
-                    epochs=args.epochs, seed=seed, **quiet)
+                    epochs=args.epochs, patience=0, plateau_decay=None, seed=seed, **quiet)
     return trained, evaluate(trained, read_tsv(SPA_ENG / "test.tsv")[:500])
 
 

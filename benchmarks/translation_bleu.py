@@ -98,7 +98,7 @@ def main():
         source_level=args.level, target_level=args.level,
         source_vocab_size=args.vocab_size, target_vocab_size=args.vocab_size,
         epochs=1000, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        patience=3, max_minutes=args.minutes, overwrite=True, tensorboard=False, verbose=2,
+        patience=3, plateau_decay=None, max_minutes=args.minutes, overwrite=True, tensorboard=False, verbose=2,
         data_description=description,
     )
     wall = time.perf_counter() - started

@@ -15,6 +15,7 @@ import sys
 import warnings
 
 from keras_s2s.choices import ATTENTIONS, BRIDGES, CELLS, PLACEMENTS, QUANTIZATIONS
+from keras_s2s.config import ARCHITECTURE_DEFAULTS, TrainingConfig
 from keras_s2s.data.corpora import split_lines  # pure Python, no TensorFlow
 from keras_s2s.data.recorded import file_split, recorded_split
 
@@ -26,13 +27,9 @@ LEVELS = ("char", "word", "subword")
 
 
 
-# Training runs to convergence by default: it stops when the dev loss has not improved
-# for DEFAULT_PATIENCE epochs (keeping the best epoch), within DEFAULT_MAX_EPOCHS.
-# After an epoch without a better dev loss the learning rate is halved: on a plateau a
-# smaller step finds the better minimum a constant rate jumps over.
-DEFAULT_MAX_EPOCHS = 50
-DEFAULT_PATIENCE = 3
-DEFAULT_PLATEAU_DECAY = 0.5
+# The defaults of `keras-s2s train` are the Python API's (keras_s2s.config): training
+# runs to convergence, with early stopping and a learning rate lowered on plateaus.
+TRAINING_DEFAULTS = TrainingConfig()
 
 def _positive_int(text):
     value = int(text)
@@ -229,50 +226,59 @@ def _add_train_parser(commands):
                      help="tokens for both sides (default: the task's level, else word)")
     tok.add_argument("--source-level", choices=LEVELS, help="override --level for the source")
     tok.add_argument("--target-level", choices=LEVELS, help="override --level for the target")
-    tok.add_argument("--vocab-size", type=_positive_int, default=8000,
-                     help="largest vocabulary per side, special tokens included (default 8000)")
+    tok.add_argument("--vocab-size", type=_positive_int, default=TRAINING_DEFAULTS.source_vocab_size,
+                     help="largest vocabulary per side, special tokens included (default "
+                          f"{TRAINING_DEFAULTS.source_vocab_size})")
     tok.add_argument("--lowercase", action="store_true", help="lower-case both sides")
     tok.add_argument("--source-lowercase", action="store_true",
                      help="lower-case the source only (e.g. words -> phonemes)")
-    tok.add_argument("--max-source-length", type=_positive_int, default=100,
-                     help="drop training pairs with longer sources, in tokens (default 100)")
-    tok.add_argument("--max-target-length", type=_positive_int, default=100,
-                     help="drop training pairs with longer targets, in tokens (default 100)")
+    tok.add_argument("--max-source-length", type=_positive_int,
+                     default=TRAINING_DEFAULTS.max_source_length,
+                     help="drop training pairs with longer sources, in tokens (default "
+                          f"{TRAINING_DEFAULTS.max_source_length})")
+    tok.add_argument("--max-target-length", type=_positive_int,
+                     default=TRAINING_DEFAULTS.max_target_length,
+                     help="drop training pairs with longer targets, in tokens (default "
+                          f"{TRAINING_DEFAULTS.max_target_length})")
     arch = p.add_argument_group(
         "architecture", "defaults: a preset's values with --preset, else the values shown")
     arch.add_argument("--preset", metavar="NAME",
                       help="start from a zoo architecture (`keras-s2s zoo list`); the "
                            "options below override it")
-    arch.add_argument("--attention", choices=ATTENTIONS, help="default general")
+    default = ARCHITECTURE_DEFAULTS
+    arch.add_argument("--attention", choices=ATTENTIONS, help=f"default {default['attention']}")
     arch.add_argument("--attention-placement", choices=PLACEMENTS,
-                      help="default luong")
+                      help=f"default {default['attention_placement']}")
     arch.add_argument("--input-feeding", action="store_true", default=None,
                       help="Luong input feeding (needs attention and luong placement)")
-    arch.add_argument("--cell", choices=CELLS, help="default gru")
+    arch.add_argument("--cell", choices=CELLS, help=f"default {default['cell']}")
     arch.add_argument("--bidirectional", action="store_true", default=None,
                       help="bidirectional encoder")
     arch.add_argument("--layers", type=_positive_int,
-                      help="encoder and decoder layers (default 1)")
-    arch.add_argument("--units", type=_positive_int, help="encoder units per direction (default 64)")
+                      help=f"encoder and decoder layers (default {default['encoder_layers']})")
+    arch.add_argument("--units", type=_positive_int,
+                      help=f"encoder units per direction (default {default['units']})")
     arch.add_argument("--decoder-units", type=_positive_int,
                       help="decoder units (default: the encoder output size)")
-    arch.add_argument("--embedding-dim", type=_positive_int, help="default 32")
-    arch.add_argument("--bridge", choices=BRIDGES, help="default dense")
-    arch.add_argument("--dropout", type=_rate, help="default 0")
+    arch.add_argument("--embedding-dim", type=_positive_int,
+                      help=f"default {default['embedding_dim']}")
+    arch.add_argument("--bridge", choices=BRIDGES, help=f"default {default['bridge']}")
+    arch.add_argument("--dropout", type=_rate, help=f"default {default['dropout']:g}")
     arch.add_argument("--reverse-source", action="store_true", default=None,
                       help="read the source backwards (Sutskever et al.)")
     fit = p.add_argument_group("training")
-    fit.add_argument("--epochs", type=_positive_int, default=DEFAULT_MAX_EPOCHS,
-                     help=f"the most epochs (default {DEFAULT_MAX_EPOCHS}; with --patience, "
+    training = TRAINING_DEFAULTS
+    fit.add_argument("--epochs", type=_positive_int, default=training.epochs,
+                     help=f"the most epochs (default {training.epochs}; with --patience, "
                           "training usually stops well before)")
-    fit.add_argument("--batch-size", type=_positive_int, default=64)
-    fit.add_argument("--learning-rate", type=_positive_float, default=3e-3)
-    fit.add_argument("--patience", type=_non_negative_int, default=DEFAULT_PATIENCE,
+    fit.add_argument("--batch-size", type=_positive_int, default=training.batch_size)
+    fit.add_argument("--learning-rate", type=_positive_float, default=training.learning_rate)
+    fit.add_argument("--patience", type=_non_negative_int, default=training.patience,
                      help="early stopping: stop after this many epochs without a better dev "
-                          f"loss and keep the best epoch (default {DEFAULT_PATIENCE}; 0: off)")
-    fit.add_argument("--plateau-decay", type=_decay, default=DEFAULT_PLATEAU_DECAY,
+                          f"loss and keep the best epoch (default {training.patience}; 0: off)")
+    fit.add_argument("--plateau-decay", type=_decay, default=training.plateau_decay,
                      help="multiply the learning rate by this after an epoch without a "
-                          f"better dev loss (default {DEFAULT_PLATEAU_DECAY}; 1: constant)")
+                          f"better dev loss (default {training.plateau_decay}; 1: constant)")
     fit.add_argument("--dtype", choices=("float32", "mixed_bfloat16", "mixed_float16"),
                      help="Keras dtype policy (default float32); mixed_bfloat16 computes in "
                           "bfloat16 with float32 weights, softmax and loss (exports stay "
@@ -281,7 +287,8 @@ def _add_train_parser(commands):
                      help="share of steps fed the gold token; below 1: scheduled sampling")
     fit.add_argument("--max-minutes", type=_positive_float,
                      help="stop training after this much wall-clock time")
-    fit.add_argument("--seed", type=int, default=0, help="seeds data, weights and batches")
+    fit.add_argument("--seed", type=int, default=training.seed,
+                     help="seeds data, weights and batches")
     fit.add_argument("--resume", action="store_true",
                      help="continue the training in --out from its last checkpoint")
     fit.add_argument("--overwrite", action="store_true", help="replace an existing --out")
@@ -319,36 +326,29 @@ def _train(args):
         default_level = get_task(args.task).level
     level = args.level or default_level
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
-    trained = train(
-        train_pairs, dev_pairs, args.out, config,
+    training_config = TrainingConfig(
         source_level=args.source_level or level, target_level=args.target_level or level,
         lowercase=args.lowercase, source_lowercase=args.lowercase or args.source_lowercase,
-        source_vocab_size=args.vocab_size,
-        target_vocab_size=args.vocab_size, max_source_length=args.max_source_length,
-        max_target_length=args.max_target_length, epochs=args.epochs,
-        batch_size=args.batch_size, learning_rate=args.learning_rate,
-        patience=args.patience, plateau_decay=None if args.plateau_decay == 1 else args.plateau_decay,
-        seed=args.seed, max_minutes=args.max_minutes,
-        resume=args.resume, overwrite=args.overwrite, data_description=description,
-        tensorboard=not args.no_tensorboard, strategy=args.strategy, verbose=_verbosity(args), log=log,
+        source_vocab_size=args.vocab_size, target_vocab_size=args.vocab_size,
+        max_source_length=args.max_source_length, max_target_length=args.max_target_length,
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        patience=args.patience,
+        plateau_decay=None if args.plateau_decay == 1 else args.plateau_decay,
+        seed=args.seed, max_minutes=args.max_minutes, tensorboard=not args.no_tensorboard,
+        strategy=args.strategy, verbose=_verbosity(args),
     )
+    trained = train(train_pairs, dev_pairs, args.out, config, training_config,
+                    resume=args.resume, overwrite=args.overwrite,
+                    data_description=description, log=log)
     training = trained.meta["training"]
     log(f"Saved {args.out}: {training['epochs_completed']} epoch(s), "
         f"{training['train_seconds_this_run']} s of training in this run, "
         f"{format_rate(training['target_tokens_per_second'])} target tokens/s.")
 
 
-# The architecture options' values when neither they nor a preset say otherwise.
-ARCHITECTURE_DEFAULTS = {
-    "attention": "general", "attention_placement": "luong", "input_feeding": False,
-    "cell": "gru", "bidirectional": False, "encoder_layers": 1, "decoder_layers": 1,
-    "units": 64, "decoder_units": None, "embedding_dim": 32, "bridge": "dense",
-    "dropout": 0.0, "reverse_source": False,
-}
-
-
 def _architecture(args):
-    """The `Seq2Seq` config: defaults, then the preset, then the options given."""
+    """The `Seq2Seq` config: the API's defaults (`ARCHITECTURE_DEFAULTS`), then the
+    preset, then the options given."""
     config = dict(ARCHITECTURE_DEFAULTS)
     if args.preset:
         from keras_s2s.zoo import preset_config

@@ -83,7 +83,7 @@ def run(out="runs/quickstart", epochs=8, sentences=200, overwrite=True, verbose=
 
     progress(f"Training the {PRESET} preset on the built-in dates task ({epochs} epochs)")
     trained = train_task("dates", model_dir, preset_config(PRESET), epochs=epochs, patience=2,
-                         overwrite=True, verbose=verbose, log=log)
+                         plateau_decay=None, overwrite=True, verbose=verbose, log=log)
     training = trained.meta["training"]
     log(f"Trained in {training['train_seconds_this_run']} s "
         f"({format_rate(training['target_tokens_per_second'])} target tokens/s).")

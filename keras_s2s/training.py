@@ -18,6 +18,7 @@ import time
 import keras
 import numpy as np
 
+from keras_s2s.config import TrainingConfig
 from keras_s2s.data.pipeline import BatchPlan, count_target_tokens, filter_examples
 from keras_s2s.distribute import agree_any, describe, get_strategy, is_chief
 from keras_s2s.errors import TrainingError  # noqa: F401  (part of this module's API)
@@ -219,81 +220,89 @@ def _tokenize(tokenizer, texts, batch_size=4096):
     return ids
 
 
-def train(
-    train_pairs,
-    dev_pairs,
-    out_dir,
-    model_config=None,
-    *,
-    source_level="word",
-    target_level="word",
-    lowercase=False,
-    source_lowercase=None,
-    target_lowercase=None,
-    source_vocab_size=8000,
-    target_vocab_size=8000,
-    max_source_length=100,
-    max_target_length=100,
-    epochs=10,
-    batch_size=64,
-    learning_rate=3e-3,
-    patience=0,
-    plateau_decay=None,
-    seed=0,
-    max_minutes=None,
-    resume=False,
-    overwrite=False,
-    data_description=None,
-    tensorboard=True,
-    strategy=None,
-    verbose=1,
-    log=print,
-):
+def train(train_pairs, dev_pairs, out_dir, model_config=None, config=None, *, resume=False,
+          overwrite=False, data_description=None, log=print, **options):
     """Trains a `Seq2Seq` on `(source, target)` text pairs into a model directory.
 
     Args:
         train_pairs, dev_pairs: lists of `(source_text, target_text)`.
         out_dir: the model directory.
-        model_config: `Seq2Seq` arguments other than the vocabulary sizes.
-        source_level, target_level: tokenizer levels (`char`, `word`, `subword`).
-        lowercase: lower-case both sides.
-        source_lowercase, target_lowercase: lower-case one side (default: `lowercase`);
-            e.g. grapheme-to-phoneme lower-cases the words but not the ARPAbet phonemes.
-        source_vocab_size, target_vocab_size: largest vocabularies (specials included).
-        max_source_length, max_target_length: longer training pairs are dropped
-            (counted in tokens; the count is reported).
-        epochs: the last epoch to train to (a resumed run continues up to it).
-        batch_size, learning_rate: Adam with gradient clipping at norm 1.
-        patience: stop when the dev loss has not improved for this many epochs and
-            keep the best epoch's weights (0: train every epoch, keep the last).
-        plateau_decay: multiply the learning rate by this after each epoch whose dev
-            loss is not the best so far (e.g. 0.5; `None`: a constant rate).
-        seed: seeds weights, batches and dropout.
-        max_minutes: stop after this much wall-clock training time.
+        model_config: `Seq2Seq` arguments other than the vocabulary sizes (default:
+            `keras_s2s.config.ARCHITECTURE_DEFAULTS`).
+        config: a `keras_s2s.config.TrainingConfig` (default: its defaults, which train
+            to convergence with early stopping).
         resume: continue the training of `out_dir` from its last checkpoint, with the
             tokenizers, model and settings it was started with (only `epochs`, the
-            data and `max_minutes` are taken from this call).
+            data, `max_minutes` and how to run: `verbose`, `tensorboard`, `strategy`
+            are taken from this call).
         overwrite: replace an existing `out_dir` instead of refusing.
         data_description: where the data came from, recorded in `s2s.json`.
-        tensorboard: write TensorBoard logs to `out_dir/logs`.
-        strategy: `"none"`, `"mirrored"`, `"multiworker"` or a `tf.distribute.Strategy`
-            (see `keras_s2s.distribute`); `batch_size` is the global batch. With
-            several workers, only the chief writes `out_dir`, and the others read it
-            to resume, so it must be on storage they all reach.
-        verbose: Keras `fit` verbosity (1: progress bars).
         log: where progress messages go.
+        **options: `TrainingConfig` fields replacing those of `config`, e.g.
+            `epochs=5, patience=0`.
+
+    With several workers (`strategy="multiworker"`) only the chief writes `out_dir`,
+    and the others read it to resume, so it must be on storage they all reach.
 
     Returns:
         The `TrainedModel`.
     """
+    config = TrainingConfig.from_options(config, **options)
     if not train_pairs:
         raise ValueError("No training pairs.")
     if not dev_pairs:
         raise ValueError("No dev pairs: give a dev set (it drives early stopping).")
-    if epochs < 1:
-        raise ValueError(f"epochs must be positive, got {epochs}.")
-    strategy = get_strategy(strategy)
+    strategy = get_strategy(config.strategy)
     chief = is_chief(strategy)
+    _prepare_directory(out_dir, resume, overwrite, chief)
+
+    if resume:
+        with strategy.scope():
+            meta, source_vocab, target_vocab, model, state = _restore(out_dir, log)
+    else:
+        meta, source_vocab, target_vocab, model = _start(
+            train_pairs, model_config, config, data_description, strategy, log)
+        state = _new_state()
+    # From here on the settings come from `meta`: a resumed run keeps its own.
+    meta["training"]["epochs"] = config.epochs
+    _compile(model, meta["training"], state, strategy)
+    if strategy.num_replicas_in_sync > 1:
+        log(f"Training on {describe(strategy)}, {meta['training']['batch_size']} pairs per "
+            "global batch" + ("." if chief else "; this worker does not write the model directory."))
+
+    (sources, targets), (dev_sources, dev_targets) = _tokenized_splits(
+        meta, source_vocab, target_vocab, train_pairs, dev_pairs, log)
+    meta["max_decode_length"] = max(len(t) for t in targets) + 10
+    trained = TrainedModel(model, source_vocab, target_vocab, meta)
+    if chief:
+        trained.save_files(out_dir)
+
+    plan = BatchPlan(sources, targets, meta["training"]["batch_size"], shuffle=True,
+                     seed=meta["seed"])
+    dev_plan = BatchPlan(dev_sources, dev_targets, meta["training"]["batch_size"], shuffle=False)
+    loop = _TrainingLoop(out_dir, meta, state, config, strategy, chief)
+    if state["epoch"] < config.epochs:
+        model.fit(
+            plan.dataset(state["epoch"], endless=True),
+            validation_data=dev_plan.dataset(),
+            epochs=config.epochs,
+            initial_epoch=state["epoch"],
+            steps_per_epoch=len(plan),
+            callbacks=loop.callbacks,
+            shuffle=False,  # the plan shuffles
+            verbose=config.verbose,
+        )
+    loop.finish(model, log)
+    _record_run(meta, state, loop, count_target_tokens(targets), len(plan))
+    if chief:
+        save_keras_model(model, os.path.join(out_dir, MODEL_FILE))
+        write_json(os.path.join(out_dir, HISTORY_FILE), state["history"])
+        trained.save_files(out_dir)
+    return trained
+
+
+def _prepare_directory(out_dir, resume, overwrite, chief):
+    """Checks that `out_dir` can be resumed, or clears it for a new run (`overwrite`)."""
     has_meta = os.path.exists(os.path.join(out_dir, META_FILE))
     if resume and not has_meta:
         raise FileNotFoundError(
@@ -310,124 +319,119 @@ def train(
             )
         shutil.rmtree(out_dir)
 
-    if resume:
-        with strategy.scope():
-            meta, source_vocab, target_vocab, model, state = _restore(out_dir, log)
-    else:
-        keras.utils.set_random_seed(seed)
-        log(f"Learning vocabularies from {len(train_pairs)} training pairs...")
-        source_lowercase = lowercase if source_lowercase is None else source_lowercase
-        target_lowercase = lowercase if target_lowercase is None else target_lowercase
-        source_vocab = learn_vocabulary(
-            [s for s, _ in train_pairs], source_level, source_vocab_size, source_lowercase)
-        target_vocab = learn_vocabulary(
-            [t for _, t in train_pairs], target_level, target_vocab_size, target_lowercase)
-        log(f"Vocabularies: {len(source_vocab)} source and {len(target_vocab)} target tokens.")
-        with strategy.scope():
-            model = Seq2Seq(len(source_vocab), len(target_vocab), **(model_config or {}))
-        meta = {
-            "format_version": FORMAT_VERSION,
-            "status": "training",
-            "tokenizer": {
-                "source": {"level": source_level, "lowercase": source_lowercase},
-                "target": {"level": target_level, "lowercase": target_lowercase},
-            },
-            "data": data_description or {},
-            "seed": seed,
-            "model": model.get_config(),
-            "training": {"batch_size": batch_size, "learning_rate": learning_rate,
-                         "patience": patience, "plateau_decay": plateau_decay},
-            "filter": {"max_source_length": max_source_length,
-                       "max_target_length": max_target_length},
-        }
-        state = _new_state()
-    # From here on the settings come from `meta`: a resumed run keeps its own.
-    seed, settings = meta["seed"], meta["training"]
-    settings["epochs"] = epochs
-    initial_epoch = state["epoch"]
+
+def _start(train_pairs, model_config, config, data_description, strategy, log):
+    """A new run: vocabularies learnt from the training pairs, a new model, and the
+    `meta` (`s2s.json`) that records how it is trained."""
+    keras.utils.set_random_seed(config.seed)
+    log(f"Learning vocabularies from {len(train_pairs)} training pairs...")
+    source_lowercase, target_lowercase = config.lowercase_by_side
+    source_vocab = learn_vocabulary(
+        [s for s, _ in train_pairs], config.source_level, config.source_vocab_size,
+        source_lowercase)
+    target_vocab = learn_vocabulary(
+        [t for _, t in train_pairs], config.target_level, config.target_vocab_size,
+        target_lowercase)
+    log(f"Vocabularies: {len(source_vocab)} source and {len(target_vocab)} target tokens.")
+    with strategy.scope():
+        model = Seq2Seq(len(source_vocab), len(target_vocab), **(model_config or {}))
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "status": "training",
+        "tokenizer": {
+            "source": {"level": config.source_level, "lowercase": source_lowercase},
+            "target": {"level": config.target_level, "lowercase": target_lowercase},
+        },
+        "data": data_description or {},
+        "seed": config.seed,
+        "model": model.get_config(),
+        "training": {"batch_size": config.batch_size, "learning_rate": config.learning_rate,
+                     "patience": config.patience, "plateau_decay": config.plateau_decay},
+        "filter": {"max_source_length": config.max_source_length,
+                   "max_target_length": config.max_target_length},
+    }
+    return meta, source_vocab, target_vocab, model
+
+
+def _compile(model, settings, state, strategy):
+    """Adam with gradient clipping, at the learning rate the run is at."""
     if not model.compiled:
         with strategy.scope():
             model.compile(optimizer=Adam(settings["learning_rate"], clipnorm=1.0))
     if "learning_rate" in state:  # lowered on a plateau before the checkpoint
         model.optimizer.learning_rate.assign(state["learning_rate"])
-    if strategy.num_replicas_in_sync > 1:
-        log(f"Training on {describe(strategy)}, {settings['batch_size']} pairs per global batch"
-            + ("." if chief else "; this worker does not write the model directory."))
 
+
+def _tokenized_splits(meta, source_vocab, target_vocab, train_pairs, dev_pairs, log):
+    """`((sources, targets), (dev_sources, dev_targets))` as token ids, the pairs over
+    the length limits dropped (what was dropped is logged and recorded in `meta`)."""
     source_tokenizer = Tokenizer(source_vocab, **meta["tokenizer"]["source"])
     target_tokenizer = Tokenizer(target_vocab, **meta["tokenizer"]["target"])
-
-    def prepare(pairs, name):
-        """Tokenized and filtered pairs of one split, with what was dropped, logged."""
-        kept_sources, kept_targets, split_report = filter_examples(
+    limits = meta["filter"]["max_source_length"], meta["filter"]["max_target_length"]
+    splits, reports = [], {}
+    for pairs, name in ((train_pairs, "Training"), (dev_pairs, "Dev")):
+        sources, targets, report = filter_examples(
             _tokenize(source_tokenizer, [s for s, _ in pairs]),
-            _tokenize(target_tokenizer, [t for _, t in pairs]),
-            meta["filter"]["max_source_length"], meta["filter"]["max_target_length"],
-        )
-        log(f"{name} data: {split_report}.")
-        if not kept_sources:
+            _tokenize(target_tokenizer, [t for _, t in pairs]), *limits)
+        log(f"{name} data: {report}.")
+        if not sources:
             raise ValueError(
-                f"Every {name.lower()} pair was filtered out ({split_report}): raise "
+                f"Every {name.lower()} pair was filtered out ({report}): raise "
                 "--max-source-length or --max-target-length, or check the data."
             )
-        return kept_sources, kept_targets, split_report
+        splits.append((sources, targets))
+        reports["train" if name == "Training" else "dev"] = vars(report)
+    meta["filter"].update(reports)
+    return splits
 
-    sources, targets, report = prepare(train_pairs, "Training")
-    dev_sources, dev_targets, dev_report = prepare(dev_pairs, "Dev")
-    meta["filter"].update(train=vars(report), dev=vars(dev_report))
-    meta["max_decode_length"] = max(len(t) for t in targets) + 10
-    trained = TrainedModel(model, source_vocab, target_vocab, meta)
-    if chief:
-        trained.save_files(out_dir)
 
-    plan = BatchPlan(sources, targets, settings["batch_size"], shuffle=True, seed=seed)
-    dev_plan = BatchPlan(dev_sources, dev_targets, settings["batch_size"], shuffle=False)
-    checkpoints = _EpochCheckpoints(out_dir, state, settings["patience"], write=chief,
-                                    plateau_decay=settings.get("plateau_decay"))
-    clock = _TrainClock()
-    callbacks = [_ReseedEachEpoch(seed), clock, checkpoints]
-    budget = None
-    if max_minutes is not None:
-        budget = _TimeBudget(max_minutes * 60.0, strategy)
-        callbacks.append(budget)
-    if tensorboard and chief:
-        callbacks.append(keras.callbacks.TensorBoard(os.path.join(out_dir, "logs")))
-    if initial_epoch < epochs:
-        model.fit(
-            plan.dataset(initial_epoch, endless=True),
-            validation_data=dev_plan.dataset(),
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=len(plan),
-            callbacks=callbacks,
-            shuffle=False,  # the plan shuffles
-            verbose=verbose,
-        )
-    if checkpoints.failure:
-        raise TrainingError(checkpoints.failure)
-    if state["epoch"] == 0:
-        raise TrainingError("No epoch finished (was the time budget too small?).")
-    if settings["patience"] and state["best_epoch"] != state["epoch"]:
-        best = list_checkpoints(out_dir)[state["best_epoch"]]
-        model.load_weights(os.path.join(best, MODEL_FILE))
-        log(f"Kept the weights of epoch {state['best_epoch']} (best dev loss).")
+class _TrainingLoop:
+    """The callbacks of one `fit` (reseeding, the clock, checkpoints and early stopping,
+    the time budget, TensorBoard) and what is done once it returns."""
 
-    tokens = count_target_tokens(targets)
+    def __init__(self, out_dir, meta, state, config, strategy, chief):
+        settings = meta["training"]
+        self.out_dir, self.state = out_dir, state
+        self.patience = settings["patience"]
+        self.clock = _TrainClock()
+        self.checkpoints = _EpochCheckpoints(out_dir, state, settings["patience"], write=chief,
+                                             plateau_decay=settings.get("plateau_decay"))
+        self.callbacks = [_ReseedEachEpoch(meta["seed"]), self.clock, self.checkpoints]
+        self.budget = None
+        if config.max_minutes is not None:
+            self.budget = _TimeBudget(config.max_minutes * 60.0, strategy)
+            self.callbacks.append(self.budget)
+        if config.tensorboard and chief:
+            self.callbacks.append(keras.callbacks.TensorBoard(os.path.join(out_dir, "logs")))
+
+    def finish(self, model, log):
+        """Raises what stopped training for good; with early stopping, puts the best
+        epoch's weights back into `model`."""
+        state = self.state
+        if self.checkpoints.failure:
+            raise TrainingError(self.checkpoints.failure)
+        if state["epoch"] == 0:
+            raise TrainingError("No epoch finished (was the time budget too small?).")
+        if self.patience and state["best_epoch"] != state["epoch"]:
+            best = list_checkpoints(self.out_dir)[state["best_epoch"]]
+            model.load_weights(os.path.join(best, MODEL_FILE))
+            log(f"Kept the weights of epoch {state['best_epoch']} (best dev loss).")
+
+
+def _record_run(meta, state, loop, target_tokens, batches_per_epoch):
+    """What the run did, in `meta["training"]`: epochs, the best one, time and speed."""
+    clock = loop.clock
     meta["status"] = "trained"
     meta["training"].update(
         epochs_completed=state["epoch"],
         best_epoch=state["best_epoch"],
-        stopped_by_time_budget=bool(budget and budget.hit),
+        stopped_by_time_budget=bool(loop.budget and loop.budget.hit),
         train_seconds_this_run=round(clock.seconds, 1),
         target_tokens_per_second=(
-            round(clock.batches / len(plan) * tokens / clock.seconds, 1) if clock.seconds else None
+            round(clock.batches / batches_per_epoch * target_tokens / clock.seconds, 1)
+            if clock.seconds else None
         ),
     )
-    if chief:
-        save_keras_model(model, os.path.join(out_dir, MODEL_FILE))
-        write_json(os.path.join(out_dir, HISTORY_FILE), state["history"])
-        trained.save_files(out_dir)
-    return trained
 
 
 def train_task(task, out_dir, model_config=None, *, train_size=10000, dev_size=500,
@@ -435,16 +439,21 @@ def train_task(task, out_dir, model_config=None, *, train_size=10000, dev_size=5
     """`train()` on a built-in task (an object or a name), at the task's tokenizer level.
 
     Example:
-    >>> trained = train_task("dates", "runs/dates", {"attention": "bahdanau"}, epochs=5)
+    >>> import tempfile
+    >>> trained = train_task("reverse", tempfile.mkdtemp(), {"units": 8}, train_size=64,
+    ...                      dev_size=16, epochs=2, verbose=0, log=lambda message: None)
+    >>> trained.meta["training"]["epochs_completed"], trained.meta["tokenizer"]["source"]
+    (2, {'level': 'word', 'lowercase': False})
     """
     if isinstance(task, str):
         task = get_task(task)
     description = task_description(task, train_size, dev_size, test_size, seed)
     train_pairs, dev_pairs, _ = task_splits(description)
-    options.setdefault("source_level", task.level)
-    options.setdefault("target_level", task.level)
+    if options.get("config") is None:  # the task's level, unless a config says otherwise
+        options.setdefault("source_level", task.level)
+        options.setdefault("target_level", task.level)
     return train(train_pairs, dev_pairs, out_dir, model_config, seed=seed,
                  data_description=description, **options)
 
 
-__all__ = ["TrainingError", "list_checkpoints", "train", "train_task"]
+__all__ = ["TrainingConfig", "TrainingError", "list_checkpoints", "train", "train_task"]

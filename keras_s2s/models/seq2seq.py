@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from keras_s2s.compat import ReplicaSafeBuild
+from keras_s2s.config import ARCHITECTURE_DEFAULTS as _DEFAULT
 from keras_s2s.layers.bridge import Bridge
 from keras_s2s.layers.decoder import Decoder
 from keras_s2s.layers.encoder import Encoder
@@ -24,6 +25,9 @@ class Seq2Seq(ReplicaSafeBuild, keras.Model):
     `compile()` defaults to Adam, `MaskedSparseCrossentropy` and `MaskedAccuracy`, which
     ignore padding. `inference()` returns the stepwise `Seq2SeqInference` model built
     from this model's own layers.
+
+    The defaults of the architecture's arguments are `keras_s2s.config.ARCHITECTURE_DEFAULTS`
+    (the CLI's too).
 
     Args:
         source_vocab_size: size of the source vocabulary.
@@ -51,31 +55,38 @@ class Seq2Seq(ReplicaSafeBuild, keras.Model):
         **kwargs: other `keras.Model` arguments (`name`, ...).
 
     Example:
+    >>> import numpy as np
     >>> model = Seq2Seq(source_vocab_size=20, target_vocab_size=20, units=16,
     ...                 attention="bahdanau", attention_placement="bahdanau")
     >>> model.compile()
-    >>> model.fit(dataset, epochs=3)  # yields ({"source_ids", "target_ids"}, labels)
-    >>> hypotheses = model.inference().greedy(source_ids, start_id=1, end_id=2)
+    >>> sources = np.array([[5, 6, 7], [8, 9, 0]])         # 0 pads
+    >>> targets = np.array([[7, 6, 5, 2], [9, 8, 2, 0]])   # each ends with </s> (2)
+    >>> inputs = {"source_ids": sources,                   # teacher forcing: <s> (1) first
+    ...           "target_ids": np.concatenate([np.ones((2, 1), int), targets[:, :-1]], 1)}
+    >>> history = model.fit(inputs, targets, epochs=2, verbose=0)
+    >>> hypotheses = model.inference().greedy(sources, start_id=1, end_id=2, max_length=5)
+    >>> len(hypotheses), hypotheses[0].attention.shape[1]   # per source; attention over it
+    (2, 3)
     """
 
     def __init__(
         self,
         source_vocab_size,
         target_vocab_size,
-        embedding_dim=64,
-        units=64,
-        cell="gru",
-        bidirectional=False,
-        encoder_layers=1,
-        decoder_layers=1,
-        decoder_units=None,
-        attention="general",
-        attention_placement="luong",
-        input_feeding=False,
-        attention_units=None,
-        bridge="dense",
-        dropout=0.0,
-        reverse_source=False,
+        embedding_dim=_DEFAULT["embedding_dim"],
+        units=_DEFAULT["units"],
+        cell=_DEFAULT["cell"],
+        bidirectional=_DEFAULT["bidirectional"],
+        encoder_layers=_DEFAULT["encoder_layers"],
+        decoder_layers=_DEFAULT["decoder_layers"],
+        decoder_units=_DEFAULT["decoder_units"],
+        attention=_DEFAULT["attention"],
+        attention_placement=_DEFAULT["attention_placement"],
+        input_feeding=_DEFAULT["input_feeding"],
+        attention_units=_DEFAULT["attention_units"],
+        bridge=_DEFAULT["bridge"],
+        dropout=_DEFAULT["dropout"],
+        reverse_source=_DEFAULT["reverse_source"],
         teacher_forcing=1.0,
         dtype=None,
         **kwargs,

@@ -87,7 +87,8 @@ def _recipe(base, attention, description, export=None):
     if attention != "none":
         config["attention_placement"] = placement
     return {"task": base["task"], "task_options": base["task_options"],
-            "train": {"epochs": base["epochs"], "patience": 2}, "config": config,
+            "train": {"epochs": base["epochs"], "patience": 2, "plateau_decay": None},
+            "config": config,
             "description": description, "export": export or _DEVICE_FORMATS,
             # The baseline each model is read against: the same task without attention.
             "anchor": {"model": f"{base['task']}_none"} if attention != "none" else None}
