@@ -47,8 +47,11 @@ class Attention(keras.layers.Layer):
         `tgt_len` axis after `batch` for a `(batch, tgt_len, query_dim)` query.
 
     Example:
+    >>> import numpy as np
     >>> attention = Attention("general")
     >>> context, weights = attention(np.ones((2, 8)), np.ones((2, 5, 16)))
+    >>> tuple(context.shape), tuple(weights.shape)
+    ((2, 16), (2, 5))
     """
 
     def __init__(self, score="dot", units=None, **kwargs):

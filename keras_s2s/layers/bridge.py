@@ -34,8 +34,11 @@ class Bridge(keras.layers.Layer):
         A dict of `(batch, units)` tensors named by `decoder_state_names()`.
 
     Example:
+    >>> import numpy as np
     >>> bridge = Bridge("dense", cell="lstm", units=16, num_layers=2)
     >>> state = bridge([np.ones((3, 8)), np.ones((3, 8))])  # from a 1-layer LSTM encoder
+    >>> {name: tuple(value.shape) for name, value in state.items()}
+    {'h0': (3, 16), 'c0': (3, 16), 'h1': (3, 16), 'c1': (3, 16)}
     """
 
     def __init__(self, mode="dense", cell="gru", units=None, num_layers=1, **kwargs):

@@ -62,9 +62,12 @@ class Decoder(keras.layers.Layer):
         logits and the `(batch, tgt_len, src_len)` attention weights.
 
     Example:
+    >>> import numpy as np
     >>> decoder = Decoder(vocab_size=20, embedding_dim=8, units=16, attention="general")
     >>> state = decoder.initial_state({"h0": np.zeros((2, 16))})
     >>> logits = decoder(np.ones((2, 3)), state, np.ones((2, 5, 8)), np.ones((2, 5)))
+    >>> tuple(logits.shape)   # (batch, target length, vocabulary)
+    (2, 3, 20)
     """
 
     def __init__(

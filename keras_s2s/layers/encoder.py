@@ -62,8 +62,11 @@ class Encoder(keras.layers.Layer):
         backward concatenated when bidirectional).
 
     Example:
+    >>> import numpy as np
     >>> encoder = Encoder(vocab_size=20, embedding_dim=8, units=8, bidirectional=True)
     >>> outputs, states = encoder(np.array([[4, 5, 6, 0]]))
+    >>> tuple(outputs.shape), [tuple(state.shape) for state in states]  # directions concatenated
+    ((1, 4, 16), [(1, 16)])
     """
 
     def __init__(

@@ -28,8 +28,16 @@ class StepContract:
             marks the source-length axis.
 
     Example:
-    >>> contract = StepContract.from_bundle_meta(bundle.meta)
-    >>> source_ids = contract.check_source_ids([[5, 6, 7, 0]])   # int32, checked
+    >>> from keras_s2s.runtime import Bundle
+    >>> contract = StepContract.from_bundle_meta(Bundle("export/dates_bahdanau").meta)
+    >>> contract.state_names, contract.memory_names
+    (['h0'], ['encoder_outputs', 'attention_keys', 'source_mask'])
+    >>> contract.check_source_ids([[5, 6, 7, 0]]).dtype
+    dtype('int32')
+    >>> contract.check_source_ids([[0, 5]])
+    Traceback (most recent call last):
+    ...
+    ValueError: Row 0 of source_ids has padding (0) before a token: [0, 5]; padding goes after the tokens only.
     """
 
     def __init__(self, source_vocab_size, target_vocab_size, state_shapes, memory_shapes):

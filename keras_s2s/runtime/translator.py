@@ -55,11 +55,13 @@ class Translator:
             length; `None`: no limit).
 
     Example:
-    >>> translator = keras_s2s.runtime.load("export/dates", backend="onnx")
+    >>> import keras_s2s.runtime
+    >>> translator = keras_s2s.runtime.load("export/dates_bahdanau", backend="onnx")
     >>> translator.translate(["Nov. 23rd, 2026"])
     ['2026-11-23']
     >>> [[best]] = translator.decode(["23.11.2026"], beam_size=4)
-    >>> best.tokens, best.score, best.attention.shape
+    >>> translator.detokenize([best.tokens]), best.finished, best.attention.shape
+    (['2026-11-23'], True, (10, 10))
     """
 
     def __init__(self, backend, source_tokenizer, target_tokenizer, max_decode_length, meta=None,

@@ -135,9 +135,10 @@ class DateTask:
     >>> task = DateTask(min_year=1990, max_year=2030)
     >>> train, dev, test = task.splits(1000, 100, 100, seed=0)
     >>> train[0]
-    ('11-OCT-2001', '2001-10-11')
+    ('[dmy] 11-10-2001', '2001-10-11')
+    >>> import datetime, random
     >>> [task.render(datetime.date(2026, 11, 23), random.Random(s)) for s in (1, 2, 3)]
-    ['11/23/26', 'Mon, 23 Nov 2026', '23.11.2026']
+    ['11/23/26', '23/11/26', '23.11.2026']
     """
 
     name = "dates"

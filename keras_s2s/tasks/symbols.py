@@ -24,7 +24,7 @@ class SymbolTask:
     >>> task = SymbolTask("reverse", num_symbols=4, max_length=5)
     >>> train, dev, test = task.splits(1000, 100, 100, seed=0)
     >>> train[0]
-    ('c a d', 'd a c')
+    ('a b b b c', 'c b b b a')
     """
 
     level = "word"  # the tokenizer level the task is meant for: one symbol, one token

@@ -193,8 +193,11 @@ class PyTokenizer:
         lowercase: lower-case during standardization.
 
     Example:
-    >>> tokenizer = PyTokenizer(Vocabulary.load("target_vocab.txt"), level="word")
+    >>> from keras_s2s.text.tokenizer import learn_vocabulary
+    >>> tokenizer = PyTokenizer(learn_vocabulary(["Don't go!", "Go."], level="word"))
     >>> ids = tokenizer.tokenize("Don't go!")
+    >>> ids
+    [8, 5, 7, 10, 4]
     >>> tokenizer.detokenize(ids)
     "Don't go!"
     """

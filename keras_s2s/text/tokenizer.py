@@ -63,8 +63,11 @@ class Tokenizer:
     Example:
     >>> vocab = learn_vocabulary(["Hola, mundo.", "Hola."], level="word")
     >>> tokenizer = Tokenizer(vocab, level="word")
-    >>> tokenizer.tokenize(["Hola, mundo."])  # a (batch, (tokens)) int32 ragged tensor
-    >>> tokenizer.detokenize(ids)             # a (batch,) string tensor
+    >>> ids = tokenizer.tokenize(["Hola, mundo."])  # a (batch, (tokens)) int32 ragged tensor
+    >>> ids.to_list()
+    [[5, 6, 7, 4]]
+    >>> tokenizer.detokenize(ids).numpy()           # a (batch,) string tensor
+    array([b'Hola, mundo.'], dtype=object)
     """
 
     def __init__(self, vocab, level="word", lowercase=False):
