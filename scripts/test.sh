@@ -1,32 +1,32 @@
 #!/usr/bin/env bash
-# Set up and run the whole test suite, slow tests included. Without arguments, the
-# tests marked `every_backend` (the layers and models) also run on the JAX backend, in
-# a second pytest process beside the main one (TensorFlow); its report follows the
-# main report, and either failing fails the run.
+# Set up and run the whole test suite, slow tests included, on both cores: pytest-xdist
+# runs each test file whole on one of two workers (`--dist loadgroup` with the groups of
+# tests/conftest.py: a file's module fixtures, such as its trained and exported models,
+# are built once; test_export.py's architecture grid is shared out by variant). Without
+# arguments, the tests marked `every_backend` (the layers and models) then run again on
+# the JAX backend; either run failing fails the whole.
+#
+#   bash scripts/test.sh                          # everything
+#   bash scripts/test.sh tests/test_layers.py -x  # arguments go to the main pytest run
+#   KERAS_S2S_WORKERS=1 bash scripts/test.sh      # one process (no xdist)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 bash scripts/setup.sh
 
-jax_pid=""
-if [ $# -eq 0 ] && [ "${KERAS_S2S_SKIP_JAX:-0}" != 1 ]; then
-  jax_log=$(mktemp)
-  # At a lower priority: the main run keeps the CPU it needs, this one takes what it
-  # leaves (the main run is often waiting on one core).
-  KERAS_BACKEND=jax nice -n 10 "$VENV"/bin/python -m pytest -q -ra -m every_backend \
-    -p no:cacheprovider > "$jax_log" 2>&1 &
-  jax_pid=$!
-fi
+workers=${KERAS_S2S_WORKERS:-2}
+parallel=()
+if [ "$workers" -gt 1 ]; then parallel=(-n "$workers" --dist loadgroup); fi
 
 status=0
-"$VENV"/bin/python -m pytest -q -ra --durations=25 "$@" || status=$?
+"$VENV"/bin/python -m pytest -q -ra --durations=30 "${parallel[@]}" "$@" || status=$?
 
-if [ -n "$jax_pid" ]; then
-  jax_status=0
-  wait "$jax_pid" || jax_status=$?
+if [ $# -eq 0 ] && [ "${KERAS_S2S_SKIP_JAX:-0}" != 1 ]; then
   echo "== The layer and model tests on the JAX backend (KERAS_BACKEND=jax pytest -m every_backend)"
-  cat "$jax_log"
-  rm -f "$jax_log"
-  if [ "$jax_status" != 0 ]; then status=$jax_status; fi
+  # Test by test over the workers: these files' module fixtures are cheap to repeat.
+  jax_parallel=()
+  if [ "$workers" -gt 1 ]; then jax_parallel=(-n "$workers" --dist load); fi
+  KERAS_BACKEND=jax "$VENV"/bin/python -m pytest -q -ra -m every_backend \
+    "${jax_parallel[@]}" -p no:cacheprovider || status=$?
 fi
 exit "$status"

@@ -128,3 +128,27 @@ def rng():
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=100,
                           print_blob=True)
 settings.load_profile("ci")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Groups the tests for pytest-xdist (`scripts/test.sh` runs `--dist loadgroup`).
+
+    A file's tests go to one worker, so its module fixtures (trained models, exported
+    bundles) are built once; but the tests of a module fixture parametrized over
+    variants (test_export.py's architecture grid: a TFLite and ONNX conversion each) are
+    grouped per variant, so the workers share the variants out. Without xdist the marks
+    do nothing.
+    """
+    for item in items:
+        group = item.path.name
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None:
+            definitions = item._fixtureinfo.name2fixturedefs
+            per_variant = sorted(
+                name for name in callspec.params
+                if name in definitions and definitions[name][-1].scope == "module"
+                and len(definitions[name][-1].params or ()) > 1)
+            if per_variant:
+                group += "[" + ",".join(f"{name}={callspec.indices[name]}"
+                                        for name in per_variant) + "]"
+        item.add_marker(pytest.mark.xdist_group(group))

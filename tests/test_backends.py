@@ -1,7 +1,7 @@
 """Training on another Keras backend.
 
 The layer and model tests marked `every_backend` run a second time on JAX
-(`scripts/test.sh` starts `KERAS_BACKEND=jax pytest -m every_backend` beside the main
+(`scripts/test.sh` runs `KERAS_BACKEND=jax pytest -m every_backend` after the main
 run). This module checks the hand-over: a model trained on JAX, in a process of its own,
 loads on TensorFlow from its `.keras` file, translates the same, and exports as today
 (the export stays on TensorFlow).
