@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite, slow tests included, on both cores: pytest-xdist
-# runs each test file whole on one of two workers (`--dist loadgroup` with the groups of
+# runs each test file whole on one of two workers (`--dist loadfile`, its unit refined by
 # tests/conftest.py: a file's module fixtures, such as its trained and exported models,
 # are built once; test_export.py's architecture grid is shared out by variant). Without
 # arguments, the tests marked `every_backend` (the layers and models) then run again on
@@ -16,7 +16,7 @@ bash scripts/setup.sh
 
 workers=${KERAS_S2S_WORKERS:-2}
 parallel=()
-if [ "$workers" -gt 1 ]; then parallel=(-n "$workers" --dist loadgroup); fi
+if [ "$workers" -gt 1 ]; then parallel=(-n "$workers" --dist loadfile); fi
 
 status=0
 "$VENV"/bin/python -m pytest -q -ra --durations=30 "${parallel[@]}" "$@" || status=$?

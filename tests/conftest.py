@@ -5,6 +5,7 @@ of `keras_s2s.decoding` never load them.
 """
 
 import os
+import re
 import types
 
 # Quiet TensorFlow's C++ logging; must happen before anything imports TensorFlow.
@@ -130,25 +131,31 @@ settings.register_profile("ci", derandomize=True, deadline=None, max_examples=10
 settings.load_profile("ci")
 
 
-def pytest_collection_modifyitems(config, items):
-    """Groups the tests for pytest-xdist (`scripts/test.sh` runs `--dist loadgroup`).
+# test_export.py's architecture grid: the tests of one variant (its ids start with the
+# cell), which share that variant's TFLite and ONNX conversions.
+_GRID_VARIANT = re.compile(r"\[((?:gru|lstm)-[^\]]*)\]$")
 
-    A file's tests go to one worker, so its module fixtures (trained models, exported
-    bundles) are built once; but the tests of a module fixture parametrized over
-    variants (test_export.py's architecture grid: a TFLite and ONNX conversion each) are
-    grouped per variant, so the workers share the variants out. Without xdist the marks
-    do nothing.
-    """
-    for item in items:
-        group = item.path.name
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None:
-            definitions = item._fixtureinfo.name2fixturedefs
-            per_variant = sorted(
-                name for name in callspec.params
-                if name in definitions and definitions[name][-1].scope == "module"
-                and len(definitions[name][-1].params or ()) > 1)
-            if per_variant:
-                group += "[" + ",".join(f"{name}={callspec.indices[name]}"
-                                        for name in per_variant) + "]"
-        item.add_marker(pytest.mark.xdist_group(group))
+
+def scheduling_scope(nodeid):
+    """The unit pytest-xdist hands a worker (`scripts/test.sh`: `-n 2 --dist loadfile`):
+    a test file, so its module fixtures (trained models, exported bundles) are built
+    once; but test_export.py's grid one variant at a time, so the two workers share
+    the conversions out (the whole grid is about half of the suite's CPU time)."""
+    path = nodeid.split("::", 1)[0]
+    variant = _GRID_VARIANT.search(nodeid)
+    if path.endswith("test_export.py") and variant:
+        return f"{path}[{variant.group(1)}]"
+    return path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` with `scheduling_scope` as the unit."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FileOrGridVariant(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            return scheduling_scope(nodeid)
+
+    return FileOrGridVariant(config, log)
