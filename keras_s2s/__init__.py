@@ -5,6 +5,9 @@ bundles) never imports TensorFlow or Keras:
 - `keras_s2s.Seq2Seq`: the model (`Seq2Seq.from_preset`, `model.save_to_preset`);
 - `keras_s2s.TrainedModel`: a model with its tokenizers (`translate`);
 - `keras_s2s.layers`: `Encoder`, `Attention`, `Bridge`, `Decoder`;
+- `keras_s2s.training.train` with a `keras_s2s.config.TrainingConfig`: a model
+  directory from parallel text;
+- `keras_s2s.export.export_bundle`: a model directory as a checked bundle;
 - `keras_s2s.runtime.load`: an exported bundle on LiteRT or ONNX Runtime.
 """
 
@@ -16,7 +19,8 @@ _LAZY = {
     "Seq2Seq": ("keras_s2s.models.seq2seq", "Seq2Seq"),
     "TrainedModel": ("keras_s2s.trained_model", "TrainedModel"),
 }
-_SUBMODULES = ("data", "decoding", "layers", "models", "presets", "runtime", "training", "zoo")
+_SUBMODULES = ("config", "data", "decoding", "export", "layers", "models", "presets", "runtime",
+               "training", "zoo")
 
 
 def __getattr__(name):
