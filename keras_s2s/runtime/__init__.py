@@ -14,6 +14,7 @@ its TensorFlow backends that way (`keras_s2s.export.backends`), so this package 
 imports the export side.
 """
 
+import functools
 import importlib
 import importlib.metadata
 
@@ -23,27 +24,37 @@ from keras_s2s.runtime.translator import SourceTruncatedWarning, Translator
 ENTRY_POINT_GROUP = "keras_s2s.backends"
 
 
+# The runtime's own backends; the others are looked up only when asked for (scanning
+# the installed packages' entry points takes tens of milliseconds of start-up).
+_OWN_BACKENDS = {"tflite": "keras_s2s.runtime.backends:LiteRTBackend",
+                 "onnx": "keras_s2s.runtime.backends:OnnxBackend"}
+
+
+@functools.cache
 def _backends():
     """Backend name -> "module:Class", imported only when asked for."""
     found = {entry.name: entry.value
              for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
-    return {**found, "tflite": "keras_s2s.runtime.backends:LiteRTBackend",
-            "onnx": "keras_s2s.runtime.backends:OnnxBackend"}
+    return {**found, **_OWN_BACKENDS}
 
 
-BACKENDS = _backends()
+def __getattr__(name):
+    if name == "BACKENDS":  # every backend name, the entry points' included
+        return _backends()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def backend_class(name):
     """The backend class registered under `name`."""
-    if name not in BACKENDS:
-        raise ValueError(f"Unknown backend {name!r}: choose one of {', '.join(BACKENDS)}.")
-    module, cls = BACKENDS[name].split(":")
+    target = _OWN_BACKENDS.get(name) or _backends().get(name)
+    if target is None:
+        raise ValueError(f"Unknown backend {name!r}: choose one of {', '.join(_backends())}.")
+    module, cls = target.split(":")
     try:
         return getattr(importlib.import_module(module), cls)
     except ImportError as e:
         raise ImportError(
-            f"The {name} backend ({BACKENDS[name]}) cannot be imported: {e}. The keras and "
+            f"The {name} backend ({target}) cannot be imported: {e}. The keras and "
             "savedmodel backends need TensorFlow (pip install 'keras_s2s[full]'); the "
             "runtime alone decodes with tflite and onnx."
         ) from e
