@@ -7,7 +7,7 @@
 # the JAX backend; either run failing fails the whole.
 #
 #   bash scripts/test.sh                          # everything
-#   bash scripts/test.sh tests/test_layers.py -x  # arguments go to the main pytest run
+#   bash scripts/test.sh tests/layers/test_layers.py -x  # arguments go to the main pytest run
 #   KERAS_S2S_WORKERS=1 bash scripts/test.sh      # one process (no xdist)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -7,16 +7,21 @@ of `keras_s2s.decoding` never load them.
 import os
 import re
 import types
+from pathlib import Path
 
 # Quiet TensorFlow's C++ logging; must happen before anything imports TensorFlow.
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-# TensorFlow unless a run asks for another Keras backend (tests/test_backends.py runs
+# TensorFlow unless a run asks for another Keras backend (tests/models/test_backends.py runs
 # the layer and model tests again with KERAS_BACKEND=jax).
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np
 import pytest
 from hypothesis import settings
+
+# The repository, and the shared corpora beside it (`../shared/data`).
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
 
 # Tiny sizes: correctness does not need big models.
 VOCAB = 20

@@ -20,7 +20,6 @@ import string
 import unicodedata
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -38,7 +37,9 @@ from keras_s2s.fuzz import junk_texts
 from keras_s2s.text.pytokenizer import PyTokenizer
 from keras_s2s.text.vocabulary import UNK_ID, Vocabulary
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import REPO
+
+ROOT = REPO
 LEVELS = ("char", "word", "subword")
 
 # =========================================================================== tokenizers
@@ -147,7 +148,7 @@ def test_tokenizers_agree_on_any_assigned_unicode(level, lowercase, texts):
 
 def test_the_alphabet_is_a_unicode_version_the_parity_is_checked_for():
     """The parity promise, hence the alphabet above, is for the Unicode databases of
-    Python 3.11 to 3.13 (tests/test_tokenizer.py sweeps every code point on each)."""
+    Python 3.11 to 3.13 (tests/text/test_tokenizer.py sweeps every code point on each)."""
     assert unicodedata.unidata_version in ("14.0.0", "15.0.0", "15.1.0")
 
 
@@ -157,7 +158,7 @@ def test_final_sigma_beside_unicode_14_characters(text):
     """Found by the fuzzing above (with more examples than CI runs): a capital sigma
     lower-cases to `ς` or `σ` by its neighbours, and TensorFlow's ICU (Unicode 13)
     does not know the case properties of the characters Unicode 14.0 added.
-    `tests/test_tokenizer.py` sweeps every character in these contexts."""
+    `tests/text/test_tokenizer.py` sweeps every character in these contexts."""
     from keras_s2s.text.tokenizer import Tokenizer
 
     vocab = Vocabulary(["a", "\u03c3", "\u03c2", "\u0898", "\U00010f82", "\u2c5f"])

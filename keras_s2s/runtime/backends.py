@@ -139,7 +139,7 @@ class LiteRTBackend(BundleBackend):
         self._num_threads = num_threads
         # XNNPACK (LiteRT's default CPU delegate) sometimes decodes a graph with a WHILE
         # loop wrongly after its input shape changed between calls (ai-edge-litert 2.3:
-        # about a third of fresh interpreters in tests/test_export.py); the encoder and the
+        # about a third of fresh interpreters in tests/export/test_export.py); the encoder and the
         # whole loop run on the builtin kernels, the step graph on XNNPACK.
         self._encoder = self._runner("encoder", "encode", xnnpack=False)
         self._decoder_step = self._runner("decoder_step", "decode_step")

@@ -49,7 +49,7 @@ General categories are those of `unicode_version` (15.1): a port on an older dat
 may differ on code points assigned later; the conformance cases use none of those.
 
 `PyTokenizer.from_description` reads a side (checking that its rules are the ones it
-implements), and `tests/test_tokenizer_description.py` runs it on every bundle's
+implements), and `tests/text/test_tokenizer_description.py` runs it on every bundle's
 conformance file, whose expected ids and texts come from the tensorflow-text tokenizer
 the model was trained with.
 """

@@ -44,7 +44,7 @@ MAX_BYTES_PER_WORD = 100  # WordPiece: longer words become <unk> (tensorflow-tex
 
 # The characters Unicode 14.0, 15.0 and 15.1 added (Python 3.11 knows the first, 3.12
 # the first two, 3.13 all three), which TensorFlow 2.21's ICU (Unicode 13) does not:
-# inclusive ranges, checked by tests/test_tokenizer.py::test_the_characters_unknown_to_icu
+# inclusive ranges, checked by tests/text/test_tokenizer.py::test_the_characters_unknown_to_icu
 # on every Python CI runs. To ICU they have no case mapping and no case properties.
 _NEW_SINCE_UNICODE_14 = (
     (0x061D, 0x061D), (0x0870, 0x088E), (0x0890, 0x0891), (0x0898, 0x089F),

@@ -1,7 +1,7 @@
 // The demo page (web/index.html) driven as a user would: each scenario opens the page,
 // types, clicks, and waits until the status line says done or error (never longer than
 // SCENARIO_SECONDS: a hang fails the test). Bundles under /fixtures/ are the damaged,
-// mismatched and incomplete copies tests/test_web.py makes.
+// mismatched and incomplete copies tests/web/test_web.py makes.
 
 const SCENARIO_SECONDS = 60;
 

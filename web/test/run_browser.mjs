@@ -1,12 +1,12 @@
 // Drives headless Chromium (Debian's /usr/bin/chromium, or $KERAS_S2S_CHROMIUM) with
 // playwright-core over a page of this folder served by web/serve.mjs, and prints what
-// the page reports as JSON on stdout. tests/test_web.py runs it; so can you:
+// the page reports as JSON on stdout. tests/web/test_web.py runs it; so can you:
 //
 //   node web/test/run_browser.mjs suite --fixtures DIR   # parity and conformance
 //   node web/test/run_browser.mjs demo --fixtures DIR    # the demo page, bad input
 //   node web/test/run_browser.mjs bench --fixtures DIR   # speed (benchmarks/)
 //
-// DIR holds plan.json and what it names (tests/test_web.py writes them). Exit status 3:
+// DIR holds plan.json and what it names (tests/web/test_web.py writes them). Exit status 3:
 // no browser to run (the reason on stderr).
 
 import fs from "node:fs";

@@ -1,4 +1,4 @@
-// The browser half of tests/test_web.py: for each model of the plan the test wrote
+// The browser half of tests/web/test_web.py: for each model of the plan the test wrote
 // (fixtures/plan.json), the bundle's tokenizer conformance file, and decoding of the
 // held-out sources compared with the Keras model's tokens (greedy step by step and
 // whole loop; beam search in JavaScript over the step graph and the ONNX beam graph,

@@ -3,16 +3,16 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from keras_s2s.trained_model import load_keras_model
 
+from conftest import REPO
+
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "keras_s2s.cli"]
 # Dropout and scheduled sampling draw random numbers in every training step too.
 TRAIN = CLI + [

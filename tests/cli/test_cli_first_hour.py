@@ -12,14 +12,14 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from keras_s2s.cli import format_rate, main, split_lines
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO
+
 SCRIPT = os.path.join(os.path.dirname(sys.executable), "keras-s2s")
 ZOO = "dates_bahdanau"
 # Every character `str.splitlines` takes for a line end, "\n" aside.

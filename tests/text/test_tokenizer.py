@@ -15,7 +15,6 @@ import random
 import subprocess
 import sys
 import unicodedata
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,7 +26,9 @@ from keras_s2s.text.pytokenizer import MAX_BYTES_PER_WORD, PyTokenizer
 from keras_s2s.text.tokenizer import Tokenizer, learn_vocabulary
 from keras_s2s.text.vocabulary import END_ID, PAD_ID, SPECIALS, START_ID, UNK, UNK_ID, Vocabulary
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from conftest import REPO
+from conftest import SHARED_DATA as DATA
+
 BATCH = 4096
 LEVELS = ("char", "word", "subword")
 
@@ -625,7 +626,7 @@ def test_pytokenizer_does_not_import_tensorflow():
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=REPO,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]", f"importing pytokenizer loaded: {result.stdout.strip()}"

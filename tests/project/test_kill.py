@@ -21,9 +21,10 @@ from keras_s2s.runtime import Bundle
 from keras_s2s.trained_model import load_keras_model
 from keras_s2s.training import CHECKPOINTS, STATE_FILE, list_checkpoints
 
+from conftest import REPO
+
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "keras_s2s.cli"]
 EPOCHS = 4
 TRAIN = CLI + [

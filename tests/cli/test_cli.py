@@ -4,18 +4,18 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import matplotlib.image
 import pytest
 
 from keras_s2s.cli import main
 from keras_s2s.evaluation import evaluate
-from keras_s2s.tasks import get_task, task_splits
+from keras_s2s.tasks import task_splits
 from keras_s2s.trained_model import TrainedModel
 from keras_s2s.training import train_task
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from conftest import SHARED_DATA as SHARED
+
 needs_shared = pytest.mark.skipif(
     not SHARED.is_dir(), reason=f"the shared corpora are not at {SHARED}"
 )

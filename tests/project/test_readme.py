@@ -4,11 +4,12 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+from conftest import REPO
+
+README = REPO / "README.md"
 
 
 @pytest.mark.slow

@@ -16,7 +16,8 @@ from keras_s2s.runtime import FORMAT_VERSION, Bundle, BundleError, Translator
 from keras_s2s.runtime.bundle import BUNDLE_FILE, list_files
 from keras_s2s.training import train_task
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO
+
 TINY = {"units": 8, "embedding_dim": 8, "attention": "general"}
 SIZES = {"train_size": 200, "dev_size": 20, "test_size": 20}
 TEXTS = ["a b c", "d e f g", "h", "i j"]

@@ -1,7 +1,7 @@
 """Distributed training with tf.distribute: mirrored replicas and two worker processes.
 
 TensorFlow fixes its devices and its cluster when it starts, so each run is a fresh
-process (`tests/distributed_worker.py`): the single-device reference, MirroredStrategy
+process (`tests/training/distributed_worker.py`): the single-device reference, MirroredStrategy
 over 2 logical CPUs, and two MultiWorkerMirroredStrategy workers on 127.0.0.1. All of
 them train the same tiny model with the same seed and global batch, so the distributed
 runs must end with the single-device weights, up to float rounding.

@@ -7,12 +7,12 @@ that goes stale fails the suite.
 
 import doctest
 import importlib
-import pathlib
 import re
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
+from conftest import REPO
+
 PACKAGE = REPO / "keras_s2s"
 
 

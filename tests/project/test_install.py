@@ -5,13 +5,13 @@ translate there by name, from any directory, as the Keras models do."""
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from keras_s2s.zoo.trained import headline, list_trained, read_card
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO
+
 TEXTS = ["Nov. 23rd, 2026", "12/25/99", "the 4th of July, 1976"]
 HEAVY = ("tensorflow", "keras", "tensorflow_text", "tf2onnx", "sacrebleu")
 

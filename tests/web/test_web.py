@@ -18,9 +18,10 @@ import pytest
 
 from keras_s2s.zoo.trained import TRAINED, bundle_dir, list_trained, model_dir, read_card
 
+from conftest import REPO
+
 pytestmark = pytest.mark.slow
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WEB = os.path.join(REPO, "web")
 RUNNER = os.path.join(WEB, "test", "run_browser.mjs")
 PARITY_SENTENCES = 100

@@ -1,8 +1,8 @@
-"""Processes for tests/test_distribute.py (run as a script, not collected).
+"""Processes for tests/training/test_distribute.py (run as a script, not collected).
 
-    python tests/distributed_worker.py OUT WEIGHTS.npz --strategy S [--epochs N]
+    python tests/training/distributed_worker.py OUT WEIGHTS.npz --strategy S [--epochs N]
         [--resume] [--logical-cpus K] [--max-minutes M]
-    python tests/distributed_worker.py --clipping
+    python tests/training/distributed_worker.py --clipping
 
 Trains the tiny reverse-task model of the tests with `keras_s2s.training.train_task`
 and saves the weights this process ends with (every worker has its own copy) to

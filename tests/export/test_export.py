@@ -18,7 +18,7 @@ import numpy as np
 import onnx
 import pytest
 from conftest import END_ID, PAD_ID, START_ID, build_seq2seq, make_sources, make_targets
-from test_models import EXTRAS, GRID, covering_subset
+from architecture_grid import EXTRAS, GRID, covering_subset
 
 from keras_s2s import decoding, runtime
 from keras_s2s.export import (
@@ -274,7 +274,7 @@ def test_beam_search_agrees_on_the_step_graphs(converted):
 
 # Random weights make near ties: the graph ranks in float32, Python in float64, so two
 # candidates closer than this may come out in either order (trained models: see
-# tests/test_zoo_trained.py, where the n-best lists must be equal).
+# tests/zoo/test_zoo_trained.py, where the n-best lists must be equal).
 NEAR_TIE = 1e-5
 
 

@@ -22,7 +22,8 @@ from keras_s2s.runtime.bundle import BUNDLE_FILE
 from keras_s2s.text.vocabulary import UNK_ID
 from keras_s2s.zoo.trained import bundle_dir, model_dir
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO
+
 BUNDLE = bundle_dir("dates_bahdanau")
 MODEL = model_dir("dates_bahdanau")
 DATE = "Nov. 23rd, 2026"

@@ -11,6 +11,8 @@ import pytest
 
 from keras_s2s.cli import main
 
+from conftest import REPO
+
 TINY = ["--units", "8", "--embedding-dim", "8", "--epochs", "2", "--quiet", "--no-tensorboard",
         "--train-size", "300", "--dev-size", "20", "--test-size", "30", "--max-length", "5"]
 BACKENDS = ("keras", "savedmodel", "tflite", "onnx")
@@ -111,7 +113,7 @@ def test_model_directory_runs_on_keras_only(exported, capsys):
 
 def _guide_snippets(marker):
     """The Python code blocks of export/README.md that contain `marker`."""
-    guide = open(os.path.join(os.path.dirname(__file__), "..", "export", "README.md"),
+    guide = open(REPO / "export" / "README.md",
                  encoding="utf-8").read()
     blocks = [block.split("```", 1)[0] for block in guide.split("```python\n")[1:]]
     return [block for block in blocks if marker in block]
