@@ -9,6 +9,7 @@ from keras_s2s.decoding.common import (
     log_softmax,
     repeat_rows,
     take_rows,
+    top_indices,
 )
 
 
@@ -51,59 +52,64 @@ def beam_search(step_fn, state, memory, *, start_id, end_id, max_length, beam_si
         raise ValueError(f"length_penalty must be a finite number >= 0, got {length_penalty!r}.")
 
     n, k = batch_size(state, memory), beam_size
-    # Row i * k + j of the decoding batch is beam j of source i.
     state, memory = repeat_rows(state, k), repeat_rows(memory, k)
+    finished = [[] for _ in range(n)]
+    done = np.zeros(n, dtype=bool)
+    # The loop's arrays hold the sources still searching (`active`, indices into the
+    # batch), `k` rows each. Sources that are done leave once they are half of them
+    # (at most log2(n) + 1 batch shapes, as in greedy search).
+    active = np.arange(n)
     tokens = np.full(n * k, start_id, dtype=np.int32)
     scores = np.full((n, k), -np.inf)
     scores[:, 0] = 0.0  # all beams start equal: keep one so the first step has no copies
     history = np.zeros((n, k, 0), dtype=np.int32)
     attention_history = None
-    finished = [[] for _ in range(n)]
-    done = np.zeros(n, dtype=bool)
 
     def rank(score, length):
         return score / length_penalty_factor(length, length_penalty)
 
     for t in range(max_length):
+        m = len(active)
         logits, state, weights = step_fn(tokens, state, memory)
         log_probs = log_softmax(logits)
         vocab = log_probs.shape[-1]
         if k > vocab:
             raise ValueError(f"beam_size ({k}) is larger than the vocabulary ({vocab}).")
         if weights is not None:
-            weights = np.asarray(weights).reshape(n, k, 1, -1)
+            weights = np.asarray(weights).reshape(m, k, 1, -1)
             if attention_history is None:
-                attention_history = np.zeros((n, k, 0, weights.shape[-1]), weights.dtype)
+                attention_history = np.zeros((m, k, 0, weights.shape[-1]), weights.dtype)
             step_attention = np.concatenate([attention_history, weights], axis=2)
-        candidates = (scores[:, :, None] + log_probs.reshape(n, k, vocab)).reshape(n, -1)
-        # The 2k best candidates always hold k that do not end.
-        best = np.argsort(-candidates, axis=1, kind="stable")[:, : 2 * k]
-        parents = np.zeros((n, k), dtype=np.int64)
-        next_tokens = np.full((n, k), end_id, dtype=np.int32)
-        next_scores = np.full((n, k), -np.inf)
-        for i in np.flatnonzero(~done):
+        candidates = (scores[:, :, None] + log_probs.reshape(m, k, vocab)).reshape(m, -1)
+        best = top_indices(candidates, 2 * k)
+        parents = np.zeros((m, k), dtype=np.int64)
+        next_tokens = np.full((m, k), end_id, dtype=np.int32)
+        next_scores = np.full((m, k), -np.inf)
+        for row in np.flatnonzero(~done[active]):
+            i = active[row]
             alive = 0
-            for position, flat in enumerate(best[i]):
+            for position, flat in enumerate(best[row]):
                 parent, token = divmod(int(flat), vocab)
-                score = candidates[i, flat]
+                score = candidates[row, flat]
                 if token == end_id:
                     if position < k and np.isfinite(score):
                         finished[i].append(Hypothesis(
-                            tokens=history[i, parent].tolist(),
+                            tokens=history[row, parent].tolist(),
                             score=float(score),
                             attention=None if weights is None
-                            else attention_history[i, parent],
+                            else attention_history[row, parent],
                             finished=True,
                             ranking_score=float(rank(score, t + 1)),
                         ))
                     continue
-                parents[i, alive], next_tokens[i, alive] = parent, token
-                next_scores[i, alive] = score
+                parents[row, alive], next_tokens[row, alive] = parent, token
+                next_scores[row, alive] = score
                 alive += 1
                 if alive == k:
                     break
             done[i] = len(finished[i]) >= k
-        if done.all():
+        searching = ~done[active]
+        if not searching.any():
             break
         history = np.concatenate(
             [np.take_along_axis(history, parents[:, :, None], axis=1), next_tokens[:, :, None]],
@@ -113,23 +119,33 @@ def beam_search(step_fn, state, memory, *, start_id, end_id, max_length, beam_si
             attention_history = np.take_along_axis(
                 step_attention, parents[:, :, None, None], axis=1
             )
-        rows = (np.arange(n)[:, None] * k + parents).reshape(-1)
+        rows = (np.arange(m)[:, None] * k + parents).reshape(-1)
         state = take_rows(state, rows)
         scores = next_scores
         tokens = next_tokens.reshape(-1)
+        if 2 * searching.sum() <= m:
+            keep_rows = np.repeat(searching, k)
+            active, scores, history = active[searching], scores[searching], history[searching]
+            if attention_history is not None:
+                attention_history = attention_history[searching]
+            tokens = tokens[keep_rows]
+            state, memory = take_rows(state, keep_rows), take_rows(memory, keep_rows)
 
+    position = {int(i): row for row, i in enumerate(active)}
     results = []
     for i in range(n):
         hypotheses = list(finished[i])
         if not done[i]:
+            row = position[i]  # a source that is not done is still in the loop's arrays
             for j in range(k):
-                if np.isfinite(scores[i, j]):
+                if np.isfinite(scores[row, j]):
                     hypotheses.append(Hypothesis(
-                        tokens=history[i, j].tolist(),
-                        score=float(scores[i, j]),
-                        attention=None if attention_history is None else attention_history[i, j],
+                        tokens=history[row, j].tolist(),
+                        score=float(scores[row, j]),
+                        attention=None if attention_history is None
+                        else attention_history[row, j],
                         finished=False,
-                        ranking_score=float(rank(scores[i, j], history.shape[2])),
+                        ranking_score=float(rank(scores[row, j], history.shape[2])),
                     ))
         hypotheses.sort(key=lambda h: -h.ranking_score)
         results.append(hypotheses[:n_best])

@@ -65,6 +65,27 @@ def batch_size(state, memory):
     raise ValueError("state and memory are both empty: the batch size is unknown.")
 
 
+def top_indices(values, count):
+    """The indices of the `count` largest values of each row, largest first, ties in index
+    order: `np.argsort(-values, axis=1, kind="stable")[:, :count]`, without sorting whole
+    rows (a beam of 4 over 5,000 words ranks 20,000 candidates per source and step, of
+    which it needs 8)."""
+    values = np.asarray(values)
+    if count >= values.shape[1]:
+        return np.argsort(-values, axis=1, kind="stable")
+    chosen = np.argpartition(-values, count - 1, axis=1)[:, :count]
+    chosen_values = np.take_along_axis(values, chosen, axis=1)
+    # `argpartition` picks any of several values tied with the count-th largest: where
+    # such a tie crosses the cut, rank that row whole so the lowest indices win.
+    kth = chosen_values.min(axis=1, keepdims=True)
+    crossing = (values == kth).sum(axis=1) > (chosen_values == kth).sum(axis=1)
+    for row in np.flatnonzero(crossing):
+        chosen[row] = np.argsort(-values[row], kind="stable")[:count]
+    chosen_values = np.take_along_axis(values, chosen, axis=1)
+    order = np.lexsort((chosen, -chosen_values), axis=1)
+    return np.take_along_axis(chosen, order, axis=1)
+
+
 def repeat_rows(tree, times):
     """Repeats every row of every array `times` times: `[a, b] -> [a, a, b, b]`."""
     return {name: np.repeat(value, times, axis=0) for name, value in tree.items()}

@@ -8,6 +8,7 @@ from keras_s2s.decoding.common import (
     check_ids,
     check_sampling,
     log_softmax,
+    take_rows,
 )
 
 
@@ -70,33 +71,41 @@ def sample(step_fn, state, memory, *, start_id, end_id, max_length, temperature=
 def _decode_token_by_token(step_fn, state, memory, start_id, end_id, max_length, pick):
     check_ids(start_id, end_id, max_length)
     n = batch_size(state, memory)
-    rows = np.arange(n)
-    tokens = np.full(n, start_id, dtype=np.int32)
-    generated, attention = [], []
+    generated = np.full((n, max_length), end_id, dtype=np.int32)
+    attention = None  # (n, max_length, src_len) once a step returns attention weights
     scores = np.zeros(n)
     lengths = np.full(n, max_length)  # tokens kept per row, the end token excluded
     finished = np.zeros(n, dtype=bool)
+    # The rows still decoding, as indices into the batch. Finished rows leave the
+    # batch once they are half of it (so a batch takes at most log2(n) + 1 shapes,
+    # which keeps shape-specialising runtimes from recompiling at every step).
+    active = np.arange(n)
+    tokens = np.full(n, start_id, dtype=np.int32)
     for t in range(max_length):
         logits, state, weights = step_fn(tokens, state, memory)
         log_probs = log_softmax(logits)
         tokens = pick(log_probs).astype(np.int32)
-        scores += np.where(finished, 0.0, log_probs[rows, tokens])
-        generated.append(tokens)
-        attention.append(weights)
-        ended = ~finished & (tokens == end_id)
-        lengths[ended] = t
-        finished |= ended
-        if finished.all():
+        running = ~finished[active]
+        scores[active] += np.where(running, log_probs[np.arange(len(active)), tokens], 0.0)
+        generated[active, t] = np.where(running, tokens, end_id)
+        if weights is not None:
+            if attention is None:
+                attention = np.zeros((n, max_length, weights.shape[-1]), weights.dtype)
+            attention[active, t] = weights
+        ended = running & (tokens == end_id)
+        lengths[active[ended]] = t
+        finished[active[ended]] = True
+        still = ~finished[active]
+        if not still.any():
             break
-    generated = np.stack(generated, axis=1)
-    has_attention = attention[0] is not None
-    if has_attention:
-        attention = np.stack(attention, axis=1)
+        if 2 * still.sum() <= len(active):
+            active, tokens = active[still], tokens[still]
+            state, memory = take_rows(state, still), take_rows(memory, still)
     return [
         Hypothesis(
             tokens=generated[i, : lengths[i]].tolist(),
             score=float(scores[i]),
-            attention=attention[i, : lengths[i]] if has_attention else None,
+            attention=attention[i, : lengths[i]] if attention is not None else None,
             finished=bool(finished[i]),
         )
         for i in range(n)

@@ -15,6 +15,7 @@ from keras_s2s.decoding import (
     log_softmax,
     sample,
 )
+from keras_s2s.decoding.common import top_indices
 
 START, END = 1, 2
 
@@ -404,6 +405,60 @@ def test_batched_decoding_equals_decoding_each_source_alone(beam_size):
                                    [h.score for h in batch_beam[row]], atol=1e-12)
         for h_alone, h_batch in zip(beam_alone, batch_beam[row]):
             np.testing.assert_allclose(h_alone.attention, h_batch.attention, atol=1e-12)
+
+
+class BatchSizes:
+    """Wraps a step function and records the batch size of every call."""
+
+    def __init__(self, step):
+        self.step, self.sizes = step, []
+
+    def __call__(self, token_ids, state, memory):
+        self.sizes.append(len(token_ids))
+        return self.step(token_ids, state, memory)
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "beam"])
+def test_finished_rows_leave_the_batch(strategy):
+    """Rows (beam: sources) that have ended stop costing steps once they are half of
+    the batch, and what every row gets is what it gets decoded alone."""
+    n, k = 24, 3
+    step = TableStep(seed=5, end_boost=0.4)
+    state, memory = step.initial(n, seed=3)
+    kwargs = dict(start_id=START, end_id=END, max_length=12)
+    if strategy == "beam":
+        kwargs.update(beam_size=k, n_best=2)
+    search = greedy_search if strategy == "greedy" else beam_search
+    recorder = BatchSizes(step)
+    batch = search(recorder, state, memory, **kwargs)
+    rows_per_source = 1 if strategy == "greedy" else k
+    assert recorder.sizes[0] == n * rows_per_source
+    assert min(recorder.sizes) < recorder.sizes[0]  # the batch shrank
+    assert recorder.sizes == sorted(recorder.sizes, reverse=True)
+    assert len(set(recorder.sizes)) <= int(np.log2(n)) + 1
+    for row in range(n):
+        [alone] = search(step, one_row(state, row), one_row(memory, row), **kwargs)
+        alone, batch_row = ([alone], [batch[row]]) if strategy == "greedy" else (alone, batch[row])
+        assert [h.tokens for h in alone] == [h.tokens for h in batch_row]
+        np.testing.assert_allclose([h.score for h in alone], [h.score for h in batch_row],
+                                   atol=1e-12)
+        for h_alone, h_batch in zip(alone, batch_row):
+            assert h_alone.finished == h_batch.finished
+            np.testing.assert_allclose(h_alone.attention, h_batch.attention, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_top_indices_ranks_like_a_stable_full_sort(seed):
+    """Ties (and -inf, as the first beam step has) rank by index, as a stable sort does."""
+    rng = np.random.default_rng(seed)
+    for _ in range(300):
+        rows, width = rng.integers(1, 5), rng.integers(1, 40)
+        values = rng.integers(-3, 3, size=(rows, width)).astype(float)
+        values[rng.random((rows, width)) < 0.2] = -np.inf
+        count = int(rng.integers(1, width + 3))
+        np.testing.assert_array_equal(
+            top_indices(values, count),
+            np.argsort(-values, axis=1, kind="stable")[:, :count])
 
 
 @pytest.mark.parametrize(
