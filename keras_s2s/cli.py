@@ -399,7 +399,7 @@ def _add_evaluate_parser(commands):
 def _evaluate(args):
     from keras_s2s.evaluation import evaluate, sorted_buckets
 
-    trained = _load_translator(args.model, args.backend)
+    trained = _load_translator(args.model, args.backend, args.threads)
     pairs = _test_data(args, trained.meta)
     result = evaluate(trained, pairs, beam_size=args.beam, length_penalty=args.length_penalty,
                       batch_size=args.batch_size)
@@ -555,7 +555,7 @@ def _translate(args):
     if args.sample and args.beam > 1:
         raise ValueError("--sample draws one translation per input: it takes no --beam.")
     texts = args.text or _read_stdin_lines()
-    trained = _load_translator(args.model, args.backend)
+    trained = _load_translator(args.model, args.backend, args.threads)
     if args.day_first:
         texts = _tag_day_first(trained.meta, texts)
     results = trained.decode(texts, beam_size=args.beam, length_penalty=args.length_penalty,
@@ -649,10 +649,18 @@ def _add_backend_argument(parser):
     parser.add_argument("--backend", choices=list(BACKENDS),
                         help="for a bundle: the runtime to decode with (default tflite); "
                              "a model directory runs on keras")
+    parser.add_argument("--threads", type=_positive_int, metavar="N",
+                        help="CPU threads of the tflite or onnx runtime (default: the cores "
+                             "this process may use, at most 4)")
 
 
-def _load_translator(path, backend):
-    """A `Translator` for a bundle (any backend), a model directory (keras) or a zoo name."""
+# The runtimes whose thread count `--threads` sets.
+_THREADED_BACKENDS = ("tflite", "onnx")
+
+
+def _load_translator(path, backend, threads=None):
+    """A `Translator` for a bundle (any backend), a model directory (keras) or a zoo name;
+    `threads` for the tflite and onnx runtimes."""
     from keras_s2s.model_files import META_FILE
     from keras_s2s.runtime.bundle import BUNDLE_FILE
     from keras_s2s.zoo.trained import TRAINED, resolve
@@ -663,7 +671,12 @@ def _load_translator(path, backend):
     if os.path.isfile(os.path.join(path, BUNDLE_FILE)):
         from keras_s2s import runtime
 
-        return runtime.load(path, backend=backend or "tflite")
+        backend = backend or "tflite"
+        if threads is not None and backend not in _THREADED_BACKENDS:
+            raise ValueError(f"--threads sets the threads of the tflite and onnx runtimes, "
+                             f"not {backend}'s: leave it out, or pick --backend tflite or onnx.")
+        options = {} if threads is None else {"num_threads": threads}
+        return runtime.load(path, backend=backend, **options)
     what = ("a model directory (keras-s2s train --out DIR), a bundle (keras-s2s export "
             "--out DIR) or a zoo model name (keras-s2s zoo list)")
     if not os.path.exists(path):
@@ -675,6 +688,10 @@ def _load_translator(path, backend):
     if backend not in (None, "keras"):
         raise ValueError(f"{path} is a model directory, which runs on keras only: export it "
                          f"with `keras-s2s export {path} --out BUNDLE` to use --backend {backend}.")
+    if threads is not None:
+        raise ValueError(f"--threads sets the threads of the tflite and onnx runtimes; {path} "
+                         f"is a model directory, which runs on keras: export it with "
+                         f"`keras-s2s export {path} --out BUNDLE` and decode that bundle.")
     from keras_s2s.trained_model import TrainedModel
 
     return TrainedModel.load(path).translator

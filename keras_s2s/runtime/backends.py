@@ -25,6 +25,7 @@ import numpy as np
 
 from keras_s2s.decoding.step import SOURCE_IDS, split_step_outputs, step_inputs
 from keras_s2s.runtime.contract import StepContract
+from keras_s2s.runtime.threads import check_threads
 from keras_s2s.utils.native_logs import quiet_stderr
 
 
@@ -128,7 +129,8 @@ class LiteRTBackend(BundleBackend):
 
     Args:
         bundle: a `Bundle`.
-        num_threads: CPU threads for each interpreter (default: LiteRT's choice).
+        num_threads: CPU threads for each interpreter (default: the cores this process
+            may use, at most 4; 0: the runtime's own default; `keras_s2s.runtime.threads`).
     """
 
     name = "tflite"
@@ -136,7 +138,7 @@ class LiteRTBackend(BundleBackend):
     def __init__(self, bundle, num_threads=None):
         super().__init__(bundle)
         self._litert = _import("ai_edge_litert.interpreter", "ai-edge-litert")
-        self._num_threads = num_threads
+        self.num_threads = check_threads(num_threads)
         # XNNPACK (LiteRT's default CPU delegate) sometimes decodes a graph with a WHILE
         # loop wrongly after its input shape changed between calls (ai-edge-litert 2.3:
         # about a third of fresh interpreters in tests/export/test_export.py); the encoder and the
@@ -155,7 +157,7 @@ class LiteRTBackend(BundleBackend):
             # first allocation: do that here, with the notice filtered out.
             with quiet_stderr():
                 interpreter = self._litert.Interpreter(
-                    model_path=path, num_threads=self._num_threads, **options)
+                    model_path=path, num_threads=self.num_threads or None, **options)
                 interpreter.allocate_tensors()
             return interpreter.get_signature_runner(signature)
         except (ValueError, RuntimeError) as e:
@@ -201,7 +203,8 @@ class OnnxBackend(BundleBackend):
 
     Args:
         bundle: a `Bundle`.
-        num_threads: intra-op threads of each session (default: ONNX Runtime's choice).
+        num_threads: intra-op threads of each session (default: the cores this process
+            may use, at most 4; 0: the runtime's own default; `keras_s2s.runtime.threads`).
         providers: ONNX Runtime execution providers (default: CPU).
     """
 
@@ -211,8 +214,11 @@ class OnnxBackend(BundleBackend):
         super().__init__(bundle)
         self._ort = _import("onnxruntime", "onnxruntime")
         self._options = self._ort.SessionOptions()
-        if num_threads:
-            self._options.intra_op_num_threads = num_threads
+        self.num_threads = check_threads(num_threads)
+        # The graphs are chains of small ops: run them one after another (one inter-op
+        # thread), each on `num_threads` intra-op threads.
+        self._options.intra_op_num_threads = self.num_threads
+        self._options.inter_op_num_threads = 1
         self._providers = list(providers)
         self._encoder = self._session("encoder")
         self._decoder_step = self._session("decoder_step")
