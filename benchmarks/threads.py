@@ -38,10 +38,13 @@ BATCHES = (1, 64)
 OWN, OURS = "runtime default", "keras_s2s default"
 
 
-def thread_settings(cores):
-    """`(label, num_threads)` pairs: each count up to `cores`, the runtime's default, ours."""
-    settings = [(str(n), n) for n in range(1, cores + 1)]
-    return settings + [(OWN, 0), (OURS, None)]
+def thread_settings(backend, cores):
+    """`(label, load options)` pairs: each thread count up to `cores`, the runtime's
+    default, keras_s2s's; for ONNX Runtime, all cores with spinning threads too."""
+    settings = [(str(n), {"num_threads": n}) for n in range(1, cores + 1)]
+    if backend == "onnx" and cores > 1:
+        settings.append((f"{cores}, spinning", {"num_threads": cores, "spinning": True}))
+    return settings + [(OWN, {"num_threads": 0}), (OURS, {})]
 
 
 def measure(bundle, sources, cores, repeats):
@@ -51,8 +54,8 @@ def measure(bundle, sources, cores, repeats):
     try:
         rows = []
         for backend in BACKENDS:
-            for label, threads in thread_settings(cores):
-                translator = runtime.load(bundle, backend=backend, num_threads=threads)
+            for label, options in thread_settings(backend, cores):
+                translator = runtime.load(bundle, backend=backend, **options)
                 resolved = translator.backend.num_threads
                 for batch in BATCHES:
                     batch_sources = sources[:100] if batch == 1 else sources

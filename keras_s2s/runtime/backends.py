@@ -205,12 +205,18 @@ class OnnxBackend(BundleBackend):
         bundle: a `Bundle`.
         num_threads: intra-op threads of each session (default: the cores this process
             may use, at most 4; 0: the runtime's own default; `keras_s2s.runtime.threads`).
+        spinning: whether the pool's threads spin-wait for work between calls. By
+            default they do not when there are several: between two `run()` calls the
+            decoding loop works in Python on the same cores, and spinning threads take
+            them from it (`benchmarks/threads.py`). `True` suits a server whose cores
+            are the session's alone.
         providers: ONNX Runtime execution providers (default: CPU).
     """
 
     name = "onnx"
 
-    def __init__(self, bundle, num_threads=None, providers=("CPUExecutionProvider",)):
+    def __init__(self, bundle, num_threads=None, spinning=None,
+                 providers=("CPUExecutionProvider",)):
         super().__init__(bundle)
         self._ort = _import("onnxruntime", "onnxruntime")
         self._options = self._ort.SessionOptions()
@@ -219,6 +225,11 @@ class OnnxBackend(BundleBackend):
         # thread), each on `num_threads` intra-op threads.
         self._options.intra_op_num_threads = self.num_threads
         self._options.inter_op_num_threads = 1
+        if spinning is None and self.num_threads > 1:
+            spinning = False
+        if spinning is not None:
+            self._options.add_session_config_entry(
+                "session.intra_op.allow_spinning", "1" if spinning else "0")
         self._providers = list(providers)
         self._encoder = self._session("encoder")
         self._decoder_step = self._session("decoder_step")

@@ -2,12 +2,14 @@
 
 ONNX Runtime sizes its thread pool by the machine's cores and LiteRT by its own rule;
 neither asks which cores this process may run on (its CPU affinity: `taskset`, a
-container's cpuset, a batch scheduler's allocation). A pool larger than that makes the
-threads wait for each other: pinned to one core of this project's 2-core machine, ONNX
-Runtime with its default thread count took 9.9 ms per sentence at batch 1 where LiteRT
-took 1.1 ms (issue 16). So the runtime's default is the cores the process may use, at
-most `MAX_DEFAULT_THREADS`; `num_threads=` (or `keras-s2s translate --threads N`) sets
-it. `benchmarks/threads.py` measures the choice at batch 1 and 64 on both runtimes.
+container's cpuset, a batch scheduler's allocation), and a pool larger than that makes
+its threads wait for each other. So the default here is the cores the process may use,
+at most `MAX_DEFAULT_THREADS`; `num_threads=` (or `keras-s2s translate --threads N`) sets
+it, and 0 leaves the choice to the runtime. ONNX Runtime's pool threads also stop
+spin-waiting between calls when there are several (`OnnxBackend(spinning=...)`): the
+decoding loop runs in Python on the same cores between two calls. `benchmarks/threads.py`
+measures these choices at batch 1 and 64 on both runtimes, on all cores and pinned to one
+(`benchmarks/results/threads.md`).
 
 >>> from keras_s2s.runtime.threads import default_threads, usable_cores
 >>> 1 <= default_threads() <= min(usable_cores(), MAX_DEFAULT_THREADS)

@@ -58,6 +58,21 @@ def test_pinned_to_one_core_each_runtime_gets_one_thread():
     assert seen == {"onnx": 1, "tflite": 1, "intra_op": 1, "cores": 1}
 
 
+def test_onnx_pool_threads_do_not_spin_unless_asked():
+    """Several ONNX Runtime threads wait without spinning between calls (the decoding
+    loop needs the cores then); `spinning=True` restores ONNX Runtime's way, and its own
+    default (0 threads) is left as it is."""
+    def spinning(**options):
+        backend = runtime.load(BUNDLE, backend="onnx", **options).backend
+        return backend._options.get_session_config_entry("session.intra_op.allow_spinning")
+
+    assert spinning(num_threads=2) == "0"
+    assert spinning(num_threads=2, spinning=True) == "1"
+    assert spinning(num_threads=1, spinning=False) == "0"
+    with pytest.raises(Exception):  # not set: ONNX Runtime's own default applies
+        spinning(num_threads=0)
+
+
 @pytest.mark.parametrize("backend", ["tflite", "onnx"])
 def test_the_thread_count_leaves_the_tokens_alone(backend):
     outputs = {}
