@@ -9,8 +9,9 @@ and whether the outputs are identical:
     .venv/bin/python benchmarks/compare_checkouts.py --before /tmp/before \\
         [--bundle runs/spa_eng-full] [--model saved_models/spa_eng] [--threads 1]
 
-Each setting is timed once over its sentences after a short warm-up (text in, text
-out). Writes `benchmarks/results/compare_checkouts.{json,md}`; run it on a quiet machine
+Each setting is timed over its sentences after a short warm-up (text in, text out), in
+`--rounds` rounds that alternate the checkouts (before, after, before, ...), so that a
+slow spell of a shared machine hits both; the report gives the median round. Writes `benchmarks/results/compare_checkouts.{json,md}`; run it on a quiet machine
 (the report records the load average).
 """
 
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,7 +71,8 @@ def markdown(result):
         "# Before and after: the same bundle on two checkouts", "",
         f"Bundle `{result['bundle']}`; {result['sentences']} spa-eng test sentences at batch 64, "
         f"the first 100 at batch 1; text in and text out through `keras_s2s.runtime`, "
-        f"{result['threads']} thread(s), one timed pass after a short warm-up. Before: "
+        f"{result['threads']} thread(s); the median of {result['rounds']} rounds that "
+        f"alternate the checkouts, each after a short warm-up. Before: "
         f"`{result['before']}` (commit {result['before_commit']}); after: commit "
         f"{result['after_commit']}. Machine: {result['machine']}; load average "
         f"{result['load_before']} at the start, {result['load_after']} at the end. Produced "
@@ -97,6 +100,7 @@ def main():
                         help="the model whose recorded test split gives the sentences")
     parser.add_argument("--sentences", type=int, default=512)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--name", default=NAME)
     args = parser.parse_args()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -112,27 +116,35 @@ def main():
     load_before = round(os.getloadavg()[0], 2)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(sources, f)
+    runs = {"before": [], "after": []}
     try:
-        old = run_checkout(before, os.path.abspath(args.bundle), f.name, args.threads)
-        new = run_checkout(ROOT, os.path.abspath(args.bundle), f.name, args.threads)
+        for _ in range(args.rounds):
+            for side, checkout in (("before", before), ("after", ROOT)):
+                runs[side].append(
+                    run_checkout(checkout, os.path.abspath(args.bundle), f.name, args.threads))
     finally:
         os.unlink(f.name)
+
+    def rate(side, key):
+        return statistics.median(r[key]["sentences"] / r[key]["seconds"] for r in runs[side])
+
+    old = runs["before"][0]
     rows = []
     for key in old:
         backend, setting = key.split("|")
-        rate_before = old[key]["sentences"] / old[key]["seconds"]
-        rate_after = new[key]["sentences"] / new[key]["seconds"]
+        rate_before, rate_after = rate("before", key), rate("after", key)
         rows.append({"backend": backend, "setting": setting,
                      "before": round(rate_before, 1), "after": round(rate_after, 1),
                      "speedup": round(rate_after / rate_before, 2),
-                     "identical": old[key]["outputs"] == new[key]["outputs"]})
+                     "identical": all(r[key]["outputs"] == old[key]["outputs"]
+                                      for r in runs["before"] + runs["after"])})
         print(f"{backend:6} {setting:17} {rate_before:8.1f} -> {rate_after:8.1f} sentences/s "
               f"({rows[-1]['speedup']:.2f}x), outputs "
               f"{'identical' if rows[-1]['identical'] else 'DIFFERENT'}", flush=True)
     result = {
         "bundle": os.path.relpath(os.path.abspath(args.bundle), ROOT), "before": args.before,
         "before_commit": commit_of(before), "after_commit": commit_of(ROOT),
-        "sentences": len(sources), "threads": args.threads,
+        "sentences": len(sources), "threads": args.threads, "rounds": args.rounds,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
                    f"Python {platform.python_version()}",
         "load_before": load_before, "load_after": round(os.getloadavg()[0], 2), "rows": rows,

@@ -76,31 +76,34 @@ def _decode_token_by_token(step_fn, state, memory, start_id, end_id, max_length,
     scores = np.zeros(n)
     lengths = np.full(n, max_length)  # tokens kept per row, the end token excluded
     finished = np.zeros(n, dtype=bool)
-    # The rows still decoding, as indices into the batch. Finished rows leave the
-    # batch once they are half of it (so a batch takes at most log2(n) + 1 shapes,
-    # which keeps shape-specialising runtimes from recompiling at every step).
-    active = np.arange(n)
+    # The rows still in the batch: all of them (a slice, cheap to index with) until
+    # finished rows leave it, once they are half of it (so a batch takes at most
+    # log2(n) + 1 shapes, which keeps shape-specialising runtimes from recompiling at
+    # every step); then their indices.
+    active = slice(None)
     tokens = np.full(n, start_id, dtype=np.int32)
     for t in range(max_length):
         logits, state, weights = step_fn(tokens, state, memory)
         log_probs = log_softmax(logits)
         tokens = pick(log_probs).astype(np.int32)
         running = ~finished[active]
-        scores[active] += np.where(running, log_probs[np.arange(len(active)), tokens], 0.0)
+        scores[active] += np.where(running, log_probs[np.arange(len(tokens)), tokens], 0.0)
         generated[active, t] = np.where(running, tokens, end_id)
         if weights is not None:
             if attention is None:
                 attention = np.zeros((n, max_length, weights.shape[-1]), weights.dtype)
             attention[active, t] = weights
         ended = running & (tokens == end_id)
-        lengths[active[ended]] = t
-        finished[active[ended]] = True
-        still = ~finished[active]
-        if not still.any():
-            break
-        if 2 * still.sum() <= len(active):
-            active, tokens = active[still], tokens[still]
-            state, memory = take_rows(state, still), take_rows(memory, still)
+        if ended.any():
+            rows = np.arange(n)[active][ended]
+            lengths[rows] = t
+            finished[rows] = True
+            still = ~finished[active]
+            if not still.any():
+                break
+            if 2 * still.sum() <= len(tokens):
+                active, tokens = np.arange(n)[active][still], tokens[still]
+                state, memory = take_rows(state, still), take_rows(memory, still)
     return [
         Hypothesis(
             tokens=generated[i, : lengths[i]].tolist(),
