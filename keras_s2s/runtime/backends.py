@@ -221,10 +221,7 @@ class OnnxBackend(BundleBackend):
         self._ort = _import("onnxruntime", "onnxruntime")
         self._options = self._ort.SessionOptions()
         self.num_threads = check_threads(num_threads)
-        # The graphs are chains of small ops: run them one after another (one inter-op
-        # thread), each on `num_threads` intra-op threads.
         self._options.intra_op_num_threads = self.num_threads
-        self._options.inter_op_num_threads = 1
         if spinning is None and self.num_threads > 1:
             spinning = False
         if spinning is not None:
