@@ -63,11 +63,15 @@ def median_ms(seconds):
 
 def record_steps(translator, sources, batch_size, max_length):
     """`(encoder inputs, step inputs)` of greedy decoding of `sources` in batches of
-    `batch_size`: the arrays each graph is called with, in order."""
+    `batch_size`: the arrays each graph is called with, in order. Only the steps of whole
+    batches are kept (finished rows leave a batch as decoding goes on), so every
+    recorded step has `batch_size` rows, the last batch's excepted."""
     encoder_calls, step_calls = [], []
 
     def recording_step(token_ids, state, memory):
-        step_calls.append(contract.step_inputs(np.asarray(token_ids, np.int32), state, memory))
+        if len(token_ids) == len(source_ids):
+            step_calls.append(
+                contract.step_inputs(np.asarray(token_ids, np.int32), state, memory))
         return translator.backend.step(token_ids, state, memory)
 
     ids = translator.tokenize_sources(sources)
