@@ -95,14 +95,14 @@ def _decode_token_by_token(step_fn, state, memory, start_id, end_id, max_length,
             attention[active, t] = weights
         ended = running & (tokens == end_id)
         if ended.any():
-            rows = np.arange(n)[active][ended]
-            lengths[rows] = t
-            finished[rows] = True
+            batch_rows = np.arange(n)[active]
+            lengths[batch_rows[ended]] = t
+            finished[batch_rows[ended]] = True
             still = ~finished[active]
             if not still.any():
                 break
             if 2 * still.sum() <= len(tokens):
-                active, tokens = np.arange(n)[active][still], tokens[still]
+                active, tokens = batch_rows[still], tokens[still]
                 state, memory = take_rows(state, still), take_rows(memory, still)
     return [
         Hypothesis(
