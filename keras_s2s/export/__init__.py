@@ -26,9 +26,10 @@ from keras_s2s.export.writers import (
     WHOLE_LOOP_ROLES,
     WRITERS,
     onnx_functions,
+    onnx_model,
     tflite_functions,
 )
 
 __all__ = ["MIN_AGREEMENT", "QUANTIZATIONS", "STEP_ROLES", "WHOLE_LOOP_ROLES", "WRITERS",
-           "beam_agreement", "conformance_cases", "export_bundle", "onnx_functions",
+           "beam_agreement", "conformance_cases", "export_bundle", "onnx_functions", "onnx_model",
            "remove_formats", "step_contract", "tflite_functions", "token_agreement"]

@@ -75,9 +75,14 @@ class ExportGraphs(tf.Module):
 
     # === The functions ===
 
-    def encode(self, source_ids):
-        """`(batch, src_len)` ids -> dict of state and memory tensors."""
-        return encode_source(self.encoder, self.bridge, self.decoder, source_ids)
+    def encode(self, source_ids, encoder_rnn=None):
+        """`(batch, src_len)` ids -> dict of state and memory tensors.
+
+        `encoder_rnn`: what the encoder's call gives, `(outputs, states)`, when another
+        graph computes it (`after_encoder_rnn`); by default the encoder is called here.
+        """
+        encoder = self.encoder if encoder_rnn is None else (lambda ids: encoder_rnn)
+        return encode_source(encoder, self.bridge, self.decoder, source_ids)
 
     def decode_step(self, token_ids, *tensors):
         """`token_ids` and the state and memory tensors (in `step_input_names()` order)."""
@@ -88,10 +93,10 @@ class ExportGraphs(tf.Module):
         state, memory = contract.split_encoded(inputs, self.state_names, self.memory_names)
         return named_step(self.decoder, token_ids, state, memory)
 
-    def greedy(self, source_ids):
+    def greedy(self, source_ids, encoder_rnn=None):
         """The whole greedy loop: `source_ids` -> `tokens` and `lengths`."""
-        state, memory = contract.split_encoded(self.encode(source_ids), self.state_names,
-                                               self.memory_names)
+        state, memory = contract.split_encoded(self.encode(source_ids, encoder_rnn),
+                                               self.state_names, self.memory_names)
         batch = tf.shape(source_ids)[0]
         steps = self.max_decode_length
         # A preallocated buffer written with a one-hot mask keeps every shape static
@@ -122,7 +127,7 @@ class ExportGraphs(tf.Module):
         )
         return {"tokens": tokens, "lengths": lengths}
 
-    def beam(self, source_ids, length_penalty):
+    def beam(self, source_ids, length_penalty, encoder_rnn=None):
         """The whole beam search: `source_ids` and the GNMT `length_penalty` alpha ->
         the `beam_size` best hypotheses of each source (see the module docstring).
 
@@ -136,7 +141,7 @@ class ExportGraphs(tf.Module):
         """
         k, steps, vocab = self.beam_size, self.max_decode_length, self.decoder.vocab_size
         slots = 2 * k  # finished hypotheses a source can collect (fewer than k, then k more)
-        encoded = self.encode(source_ids)
+        encoded = self.encode(source_ids, encoder_rnn)
         batch = tf.shape(source_ids)[0]
         state = {name: _repeat_rows(encoded[name], k) for name in self.state_names}
         memory = {name: _repeat_rows(encoded[name], k) for name in self.memory_names}
@@ -283,6 +288,32 @@ class ExportGraphs(tf.Module):
 
     def beam_function(self, batch_size=None):
         return tf.function(self.beam).get_concrete_function(*self.beam_specs(batch_size))
+
+    def encoder_rnn_specs(self):
+        """The specs of what the encoder's call gives: its outputs, then its final states
+        (named as `keras_s2s.export.onnx_encoder` joins them)."""
+        from keras_s2s.export.onnx_encoder import RNN_OUTPUTS, rnn_state_name
+
+        dim = self.encoder.output_dim
+        count = self.encoder.num_layers * self.encoder.states_per_layer
+        return ([tf.TensorSpec([None, None, dim], tf.float32, name=RNN_OUTPUTS)]
+                + [tf.TensorSpec([None, dim], tf.float32, name=rnn_state_name(i))
+                   for i in range(count)])
+
+    def after_encoder_rnn(self, role):
+        """`(function, input signature)` of `encode`, `greedy` or `beam` taking the
+        encoder's outputs and states as inputs after `source_ids` (the ONNX export
+        computes them with ONNX's own RNN operators, `onnx_encoder`)."""
+        method, specs = {"encode": (self.encode, [self.source_spec()]),
+                         "greedy": (self.greedy, [self.source_spec()]),
+                         "beam": (self.beam, self.beam_specs())}[role]
+        rnn_specs = self.encoder_rnn_specs()
+
+        def function(source_ids, *tensors):
+            rnn, others = tensors[:len(rnn_specs)], tensors[len(rnn_specs):]
+            return method(source_ids, *others, encoder_rnn=(rnn[0], list(rnn[1:])))
+
+        return function, [specs[0], *rnn_specs, *specs[1:]]
 
 
 # The score of an empty beam slot (finite: some converters and runtimes handle -inf

@@ -124,13 +124,26 @@ def write_tflite(job, directory, only=None, applied=None):
 
 
 def onnx_functions(graphs):
-    """Role -> `(function, input signature)` of the four ONNX files."""
+    """Role -> `(function, input signature)` of the four ONNX files. The roles that
+    encode take the encoder's outputs and states as inputs: `write_onnx` joins ONNX's own
+    RNN operators in front of them (`keras_s2s.export.onnx_encoder`)."""
     return {
-        "encoder": (graphs.encode, [graphs.source_spec()]),
+        "encoder": graphs.after_encoder_rnn("encode"),
         "decoder_step": (graphs.decode_step, graphs.step_specs()),
-        "translate": (graphs.greedy, [graphs.source_spec()]),
-        "beam": (graphs.beam, graphs.beam_specs()),
+        "translate": graphs.after_encoder_rnn("greedy"),
+        "beam": graphs.after_encoder_rnn("beam"),
     }
+
+
+def onnx_model(graphs, role):
+    """The checked `onnx.ModelProto` of a role: traced by tf2onnx and, for the roles that
+    encode, joined to the native encoder."""
+    from keras_s2s.export import onnx as onnx_export
+    from keras_s2s.export.onnx_encoder import with_native_encoder
+
+    function, signature = onnx_functions(graphs)[role]
+    model = onnx_export.convert(function, signature)
+    return model if role == "decoder_step" else with_native_encoder(model, graphs.encoder)
 
 
 @writer("onnx")
@@ -143,10 +156,10 @@ def write_onnx(job, directory):
     from keras_s2s.export import onnx as onnx_export
 
     applied = {"dynamic": "dynamic", "int8": "dynamic", "float16": "float16"}.get(job.quantize, "none")
-    for role, (function, signature) in onnx_functions(job.graphs).items():
+    for role in onnx_functions(job.graphs):
         if role not in job.roles("onnx"):
             continue
-        model = onnx_export.convert(function, signature)
+        model = onnx_model(job.graphs, role)
         path = os.path.join(directory, FORMAT_FILES["onnx"][role])
         with open(path, "wb") as f:
             f.write(model.SerializeToString())

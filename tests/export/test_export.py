@@ -24,6 +24,7 @@ from keras_s2s import decoding, runtime
 from keras_s2s.export import (
     export_bundle,
     onnx_functions,
+    onnx_model,
     step_contract,
     tflite,
     tflite_functions,
@@ -115,8 +116,8 @@ class Converted:
             meta=self.meta, file=lambda name, role: graph_paths(self.directory, name)[role])
         self.backends = {"keras": self.keras, "tflite": LiteRTBackend(self.files)}
         if with_onnx:
-            for role, (function, specs) in onnx_functions(graphs).items():
-                self._write("onnx", role, onnx_export.convert(function, specs).SerializeToString())
+            for role in onnx_functions(graphs):
+                self._write("onnx", role, onnx_model(graphs, role).SerializeToString())
             self.backends["onnx"] = OnnxBackend(self.files)
 
     def _write(self, format_name, role, content):
