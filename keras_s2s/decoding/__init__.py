@@ -1,7 +1,13 @@
 """Decoding strategies over a numpy step function; imports neither TensorFlow nor Keras."""
 
 from keras_s2s.decoding.beam import beam_search, length_penalty_factor
-from keras_s2s.decoding.common import Hypothesis, StepFunction, check_sampling, log_softmax
+from keras_s2s.decoding.common import (
+    Hypothesis,
+    StepFunction,
+    check_sampling,
+    log_normalizer,
+    log_softmax,
+)
 from keras_s2s.decoding.greedy import greedy_search, sample
 
 __all__ = [
@@ -11,6 +17,7 @@ __all__ = [
     "check_sampling",
     "greedy_search",
     "length_penalty_factor",
+    "log_normalizer",
     "log_softmax",
     "sample",
 ]

@@ -7,6 +7,7 @@ from keras_s2s.decoding.common import (
     batch_size,
     check_ids,
     check_sampling,
+    log_normalizer,
     log_softmax,
     take_rows,
 )
@@ -26,9 +27,10 @@ def greedy_search(step_fn, state, memory, *, start_id, end_id, max_length):
     Returns:
         A list of `n` `Hypothesis`.
     """
+    # The most likely token is the largest logit: no need for every log-probability.
     return _decode_token_by_token(
         step_fn, state, memory, start_id, end_id, max_length,
-        pick=lambda log_probs: log_probs.argmax(axis=-1),
+        pick=lambda logits: logits.argmax(axis=-1),
     )
 
 
@@ -52,8 +54,8 @@ def sample(step_fn, state, memory, *, start_id, end_id, max_length, temperature=
     check_sampling(temperature, top_k)
     rng = np.random.default_rng(seed)
 
-    def pick(log_probs):
-        scaled = log_probs / temperature
+    def pick(logits):
+        scaled = log_softmax(logits) / temperature
         if top_k and top_k < scaled.shape[-1]:
             kth = np.partition(scaled, -top_k, axis=-1)[:, -top_k][:, None]
             scaled = np.where(scaled >= kth, scaled, -np.inf)
@@ -84,10 +86,12 @@ def _decode_token_by_token(step_fn, state, memory, start_id, end_id, max_length,
     tokens = np.full(n, start_id, dtype=np.int32)
     for t in range(max_length):
         logits, state, weights = step_fn(tokens, state, memory)
-        log_probs = log_softmax(logits)
-        tokens = pick(log_probs).astype(np.int32)
+        logits = np.asarray(logits)
+        tokens = pick(logits).astype(np.int32)
         running = ~finished[active]
-        scores[active] += np.where(running, log_probs[np.arange(len(tokens)), tokens], 0.0)
+        # The chosen tokens' log-probabilities (`log_softmax`, for these entries only).
+        chosen = logits[np.arange(len(tokens)), tokens].astype(np.float64) - log_normalizer(logits)
+        scores[active] += np.where(running, chosen, 0.0)
         generated[active, t] = np.where(running, tokens, end_id)
         if weights is not None:
             if attention is None:

@@ -12,6 +12,7 @@ from keras_s2s.decoding import (
     beam_search,
     greedy_search,
     length_penalty_factor,
+    log_normalizer,
     log_softmax,
     sample,
 )
@@ -612,6 +613,21 @@ def test_log_softmax_is_stable_and_normalized():
     assert np.all(np.isfinite(result[1])) and np.isfinite(result[0, :2]).all()
     np.testing.assert_allclose(np.exp(result).sum(-1), 1.0, atol=1e-12)
     np.testing.assert_allclose(result[1], np.log(softmax(logits[1])), atol=1e-12)
+
+
+def test_log_softmax_of_float32_logits_keeps_their_exact_order():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(8, 5000)).astype(np.float32)
+    logits[:, 10] = logits[:, 11] = logits.max(axis=1)  # ties stay ties
+    logits[:, 12] = np.nextafter(logits[:, 10], np.float32(-np.inf))  # one ulp below
+    result = log_softmax(logits)
+    assert result.dtype == np.float64
+    np.testing.assert_array_equal(np.argsort(-result, axis=1, kind="stable"),
+                                  np.argsort(-logits, axis=1, kind="stable"))
+    reference = log_softmax(logits.astype(np.float64))
+    np.testing.assert_allclose(result, reference, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(log_normalizer(logits), np.log(np.exp(logits.astype(
+        np.float64)).sum(axis=1)), rtol=0, atol=1e-6)
 
 
 def test_hypothesis_ranking_score_defaults_to_score():
