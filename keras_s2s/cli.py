@@ -390,6 +390,7 @@ def _add_evaluate_parser(commands):
                    help="beam size (default 1: greedy search)")
     p.add_argument("--length-penalty", type=_non_negative_float, default=0.0)
     p.add_argument("--batch-size", type=_positive_int, default=64)
+    _add_shortlist_argument(p)
     p.add_argument("--json", action="store_true", help="print one JSON object on one line")
     p.add_argument("--examples", type=_non_negative_int, default=0, metavar="N",
                    help="also print N translated examples to stderr")
@@ -401,11 +402,12 @@ def _evaluate(args):
 
     trained = _load_translator(args.model, args.backend, args.threads)
     pairs = _test_data(args, trained.meta)
+    options = {"shortlist": True} if args.shortlist else {}
     result = evaluate(trained, pairs, beam_size=args.beam, length_penalty=args.length_penalty,
-                      batch_size=args.batch_size)
+                      batch_size=args.batch_size, **options)
     if args.examples:
         sample = pairs[: args.examples]
-        outputs = trained.translate([s for s, _ in sample], beam_size=args.beam)
+        outputs = trained.translate([s for s, _ in sample], beam_size=args.beam, **options)
         for (source, target), output in zip(sample, outputs):
             print(f"{source}\n  -> {output}\n  ref {target}", file=sys.stderr)
     if args.json:
@@ -426,6 +428,13 @@ def _evaluate(args):
             print(f"  {family:>24}: exact match {scores['exact_match']:.4f}  valid dates "
                   f"{scores['valid_dates']:.4f}  n={scores['n']}")
     print(f"  {result['bleu_signature']}")
+
+
+def _add_shortlist_argument(p):
+    p.add_argument("--shortlist", action="store_true",
+                   help="compute each step's output layer only over the target words the "
+                        "bundle's vocabulary shortlist allows each source (a bundle "
+                        "exported with --shortlist; tflite or onnx)")
 
 
 # === translate ===
@@ -456,6 +465,7 @@ def _add_translate_parser(commands):
                         "beam size the bundle was exported with")
     p.add_argument("--max-length", type=_positive_int, metavar="N",
                    help="most tokens generated per input (default: the model's limit)")
+    _add_shortlist_argument(p)
     sampling = p.add_argument_group("sampling (instead of greedy or beam search)")
     sampling.add_argument("--sample", action="store_true",
                           help="draw each token from the model's distribution")
@@ -562,7 +572,8 @@ def _translate(args):
                              n_best=args.nbest, batch_size=args.batch_size,
                              whole_loop=args.whole_loop,
                              max_length=args.max_length, sample=args.sample,
-                             temperature=args.temperature, top_k=args.top_k, seed=args.seed)
+                             temperature=args.temperature, top_k=args.top_k, seed=args.seed,
+                             **({"shortlist": True} if args.shortlist else {}))
     for index, unknown in enumerate(trained.unknown_tokens(texts)):
         if unknown:
             shown = ", ".join(repr(token) for token in unknown[:10])
@@ -616,11 +627,32 @@ def _add_export_parser(commands):
     p.add_argument("--beam-size", type=_positive_int, default=4, metavar="K",
                    help="beam size of the whole-loop beam graph (default 4; its length "
                         "penalty is an input)")
+    p.add_argument("--shortlist", nargs="?", const="300,20", metavar="FREQUENT,PER_WORD",
+                   help="also write a vocabulary shortlist built from the training data: "
+                        "the FREQUENT most common target words and, per source word, the "
+                        "PER_WORD target words seen most often with it (default 300,20), "
+                        "with the step graph without its output layer; decode with "
+                        "`translate --shortlist`")
     p.add_argument("--check", type=_non_negative_int, default=100, metavar="N",
                    help="held-out sources decoded on every backend after export (default 100; 0: none)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.add_argument("--json", action="store_true", help="print the report as one JSON line")
     p.set_defaults(run=_export)
+
+
+def _shortlist_sizes(text):
+    """`--shortlist FREQUENT,PER_WORD` -> the sizes (`None` without the flag)."""
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        frequent, per_word = (int(part) for part in parts)
+        if frequent < 0 or per_word < 0:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"--shortlist takes FREQUENT,PER_WORD, two non-negative ints such as "
+                         f"300,20; got {text!r}.") from None
+    return {"frequent": frequent, "per_word": per_word}
 
 
 def _export(args):
@@ -634,7 +666,8 @@ def _export(args):
 
     report = export_bundle(resolve(args.model), args.out, formats=formats, quantize=args.quantize,
                            check_size=args.check, beam_size=args.beam_size,
-                           whole_loop=args.whole_loop, log=log)
+                           whole_loop=args.whole_loop, shortlist=_shortlist_sizes(args.shortlist),
+                           log=log)
     if args.json:
         print(json.dumps(report, separators=(",", ":")))
         return

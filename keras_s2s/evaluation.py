@@ -108,8 +108,10 @@ def group_references(pairs):
     return list(grouped), list(grouped.values())
 
 
-def evaluate(trained, pairs, *, beam_size=1, length_penalty=0.0, batch_size=64):
-    """Translates the sources of `pairs` and scores them against the targets.
+def evaluate(trained, pairs, *, beam_size=1, length_penalty=0.0, batch_size=64,
+             shortlist=False):
+    """Translates the sources of `pairs` and scores them against the targets
+    (`shortlist`: with the bundle's vocabulary shortlist, see `Translator.decode`).
 
     Returns:
         A dict with `bleu`, `chrf` (sacreBLEU, with their signatures), `exact_match`,
@@ -123,11 +125,14 @@ def evaluate(trained, pairs, *, beam_size=1, length_penalty=0.0, batch_size=64):
     data = trained.meta.get("data") or {}
     if data.get("corpus") == "cmudict":
         return evaluate_pronunciations(trained, pairs, beam_size=beam_size,
-                                       length_penalty=length_penalty, batch_size=batch_size)
+                                       length_penalty=length_penalty, batch_size=batch_size,
+                                       shortlist=shortlist)
     sources = [s for s, _ in pairs]
     references = [t for _, t in pairs]
+    options = {"shortlist": True} if shortlist else {}
     outputs = trained.translate(
-        sources, beam_size=beam_size, length_penalty=length_penalty, batch_size=batch_size
+        sources, beam_size=beam_size, length_penalty=length_penalty, batch_size=batch_size,
+        **options,
     )
     lowercase = trained.meta["tokenizer"]["target"]["lowercase"]
     result = score(outputs, references, lowercase)
@@ -139,7 +144,7 @@ def evaluate(trained, pairs, *, beam_size=1, length_penalty=0.0, batch_size=64):
         result["by_source_length"][f"{lo}-{hi}"] = {
             k: bucket[k] for k in ("bleu", "chrf", "exact_match", "n")
         }
-    result["decoding"] = "greedy" if beam_size == 1 else f"beam{beam_size}"
+    result["decoding"] = decoding_name(beam_size, shortlist)
     if data.get("task", {}).get("name") == "dates":
         from keras_s2s.tasks import dates, test_families
 
@@ -147,15 +152,22 @@ def evaluate(trained, pairs, *, beam_size=1, length_penalty=0.0, batch_size=64):
     return result
 
 
+def decoding_name(beam_size, shortlist=False):
+    """`greedy`, `beam4`, ..., with `+shortlist` when decoded with one."""
+    name = "greedy" if beam_size == 1 else f"beam{beam_size}"
+    return name + ("+shortlist" if shortlist else "")
+
+
 def evaluate_pronunciations(trained, pairs, *, beam_size=1, length_penalty=0.0,
-                            batch_size=64):
+                            batch_size=64, shortlist=False):
     """`evaluate` for grapheme-to-phoneme pairs (word, phonemes) with several
     pronunciations per word: each word is decoded once and scored against all of its
     references (`pronunciation_scores`); `n` counts words. The BLEU, chrF and exact match
     of `evaluate` are kept, against each word's first reference."""
     words, references = group_references(pairs)
+    options = {"shortlist": True} if shortlist else {}
     outputs = trained.translate(words, beam_size=beam_size, length_penalty=length_penalty,
-                                batch_size=batch_size)
+                                batch_size=batch_size, **options)
     lowercase = trained.meta["tokenizer"]["target"]["lowercase"]
     result = score(outputs, [options[0] for options in references], lowercase)
     result.update(pronunciation_scores(outputs, references))
@@ -171,5 +183,5 @@ def evaluate_pronunciations(trained, pairs, *, beam_size=1, length_penalty=0.0,
         bucket["bleu"] = score([outputs[i] for i in members],
                                [references[i][0] for i in members], lowercase)["bleu"]
         result["by_source_length"][f"{lo}-{hi}"] = bucket
-    result["decoding"] = "greedy" if beam_size == 1 else f"beam{beam_size}"
+    result["decoding"] = decoding_name(beam_size, shortlist)
     return result

@@ -12,6 +12,10 @@ LiteRT, ONNX Runtime):
   `logits (batch, vocab)`, `next_<state name>` for each state array, and (with
   attention) `attention (batch, src_len)`.
 
+A bundle exported with a vocabulary shortlist also has `decode_features`: the step
+without its output layer, giving `features (batch, units)` (what the output layer
+takes) instead of `logits` (`keras_s2s.decoding.shortlist`).
+
 Exported graphs use these names for their inputs and outputs, so this module is the one
 place they are spelled. The helpers only move dict entries around, so they work on
 numpy arrays and on tensors of any backend alike.
@@ -20,6 +24,7 @@ numpy arrays and on tensors of any backend alike.
 SOURCE_IDS = "source_ids"
 TOKEN_IDS = "token_ids"
 LOGITS = "logits"
+FEATURES = "features"
 ATTENTION = "attention"
 NEXT_PREFIX = "next_"
 
@@ -40,17 +45,19 @@ def step_inputs(token_ids, state, memory):
     return {TOKEN_IDS: token_ids, **state, **memory}
 
 
-def step_outputs(logits, new_state, attention=None):
-    """A step's results as its named outputs (no `attention` entry when it is `None`)."""
-    outputs = {LOGITS: logits}
+def step_outputs(logits, new_state, attention=None, first=LOGITS):
+    """A step's results as its named outputs (no `attention` entry when it is `None`);
+    `first`: `LOGITS`, or `FEATURES` for `decode_features`."""
+    outputs = {first: logits}
     outputs.update({next_name(name): value for name, value in new_state.items()})
     if attention is not None:
         outputs[ATTENTION] = attention
     return outputs
 
 
-def split_step_outputs(outputs, state_names):
+def split_step_outputs(outputs, state_names, first=LOGITS):
     """A step's named outputs -> `(logits, new_state, attention or None)`, the triple
-    every decoding strategy takes (`keras_s2s.decoding.common`)."""
+    every decoding strategy takes (`keras_s2s.decoding.common`); with `first=FEATURES`,
+    `decode_features`'s `(features, new_state, attention or None)`."""
     new_state = {name: outputs[next_name(name)] for name in state_names}
-    return outputs[LOGITS], new_state, outputs.get(ATTENTION)
+    return outputs[first], new_state, outputs.get(ATTENTION)

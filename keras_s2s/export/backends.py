@@ -55,6 +55,9 @@ class KerasBackend(Backend):
     def run_step(self, token_ids, state, memory):
         return self.inference.decode_step(token_ids, state, memory)
 
+    def run_features_step(self, token_ids, state, memory):
+        return self.inference.decode_features(token_ids, state, memory)
+
     def _run_greedy(self, source_ids):
         if self._greedy is None:
             graphs = ExportGraphs(self.model, self._max_decode_length)

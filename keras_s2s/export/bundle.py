@@ -39,7 +39,7 @@ from keras_s2s.utils.atomic import atomic_directory, write_json
 
 def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=100,
                   calibration_size=100, min_agreement=MIN_AGREEMENT, beam_size=4,
-                  whole_loop=True, log=print):
+                  whole_loop=True, shortlist=None, log=print):
     """Writes the bundle of the model directory `model_dir` to `out`.
 
     Args:
@@ -62,6 +62,11 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
         whole_loop: also write the whole-loop graphs (`translate`, `beam`) of TFLite
             and ONNX. Each repeats the model's weights: without them a bundle is about
             half the size and decodes step by step only.
+        shortlist: also write a vocabulary shortlist built from the model's training
+            data, the output layer and the `decoder_features` graphs
+            (`keras_s2s.decoding.shortlist`; decode with `shortlist=True`): `True` for
+            the default sizes, or a dict of `Shortlist.build`'s `frequent` and
+            `per_word`.
         log: where progress lines go.
 
     Returns:
@@ -76,7 +81,8 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
     trained.model = trained.model.with_dtype("float32")  # mixed precision exports in float32
     meta = trained.meta
     job = ExportJob(trained, ExportGraphs(trained.model, meta["max_decode_length"], beam_size),
-                    quantize, whole_loop=whole_loop)
+                    quantize, whole_loop=whole_loop, shortlist=bool(shortlist))
+    built_shortlist = _build_shortlist(trained, shortlist, model_dir, log) if shortlist else None
     if quantize == "int8":
         sources = _sample_sources(meta, "train", calibration_size)
         if not sources:
@@ -96,6 +102,8 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
             log(f"Exporting {name} ...")
             format_meta[name] = write_format(job, name, tmp)
         bundle = bundle_description(meta, job, format_meta)
+        if built_shortlist is not None:
+            bundle["shortlist"] = _write_shortlist(built_shortlist, trained, quantize, tmp)
 
         checks = {}
         sources = _sample_sources(meta, "test", check_size) if check_size else None
@@ -119,6 +127,44 @@ def export_bundle(model_dir, out, formats=FORMATS, quantize="none", check_size=1
     sizes = {name: os.path.getsize(os.path.join(out, name)) for name in [*files, BUNDLE_FILE]}
     return {"bundle": os.path.abspath(out), "sizes": sizes, "checks": checks,
             "quantization": quantize, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _build_shortlist(trained, sizes, model_dir, log):
+    """The vocabulary shortlist of the model's training pairs."""
+    from keras_s2s.decoding.shortlist import Shortlist
+
+    options = {} if sizes is True else dict(sizes)
+    pairs = _recorded_pairs(trained.meta, "train")
+    if not pairs:
+        raise ValueError(f"A shortlist is built from the training data of {model_dir}, which "
+                         "cannot be read any more: export without --shortlist.")
+    log(f"Building the vocabulary shortlist from {len(pairs):,} training pairs ...")
+    translator = trained.translator
+    sources = translator.tokenize_sources([source for source, _ in pairs])
+    targets = [translator.target_tokenizer.tokenize(target) for _, target in pairs]
+    return Shortlist.build(zip(sources, targets), trained.model.source_vocab_size,
+                           trained.model.target_vocab_size, **options)
+
+
+def _write_shortlist(shortlist, trained, quantize, directory):
+    """Writes the shortlist and the output layer; returns their `bundle.json` entry.
+    With float16 weights the output layer is stored as float16 too, so its products
+    (in float32) are those of the float16 `decoder_step`."""
+    import io
+
+    from keras_s2s.models.inference import output_layer
+    from keras_s2s.runtime.bundle import OUTPUT_LAYER_FILE, SHORTLIST_FILE
+    from keras_s2s.utils.atomic import write_bytes
+
+    kernel, bias = output_layer(trained.model.decoder)
+    if quantize == "float16":
+        kernel = kernel.astype(np.float16)
+    buffer = io.BytesIO()
+    np.savez(buffer, kernel=kernel, bias=bias)
+    write_bytes(os.path.join(directory, OUTPUT_LAYER_FILE), buffer.getvalue())
+    write_bytes(os.path.join(directory, SHORTLIST_FILE), shortlist.to_bytes())
+    return {**shortlist.settings, "file": SHORTLIST_FILE, "output_layer": OUTPUT_LAYER_FILE,
+            "output_layer_dtype": str(kernel.dtype)}
 
 
 def _checked_options(formats, quantize):

@@ -25,7 +25,7 @@ exports compute what Keras computes.
 import tensorflow as tf
 
 from keras_s2s.decoding import step as contract
-from keras_s2s.models.inference import encode_source, named_step
+from keras_s2s.models.inference import encode_source, named_features_step, named_step
 from keras_s2s.text.vocabulary import END_ID, PAD_ID, START_ID
 
 
@@ -88,6 +88,13 @@ class ExportGraphs(tf.Module):
         """`token_ids` and the state and memory tensors (in `step_input_names()` order)."""
         inputs = dict(zip(self.state_names + self.memory_names, tensors))
         return self._step(token_ids, inputs)
+
+    def decode_features(self, token_ids, *tensors):
+        """`decode_step` without the output layer: `features` instead of `logits` (the
+        graph a vocabulary shortlist decodes with)."""
+        inputs = dict(zip(self.state_names + self.memory_names, tensors))
+        state, memory = contract.split_encoded(inputs, self.state_names, self.memory_names)
+        return named_features_step(self.decoder, token_ids, state, memory)
 
     def _step(self, token_ids, inputs):
         state, memory = contract.split_encoded(inputs, self.state_names, self.memory_names)
@@ -279,6 +286,9 @@ class ExportGraphs(tf.Module):
 
     def step_function(self, batch_size=None):
         return tf.function(self.decode_step).get_concrete_function(*self.step_specs(batch_size))
+
+    def features_function(self, batch_size=None):
+        return tf.function(self.decode_features).get_concrete_function(*self.step_specs(batch_size))
 
     def greedy_function(self, batch_size=None):
         return tf.function(self.greedy).get_concrete_function(self.source_spec(batch_size))

@@ -11,7 +11,7 @@ import dataclasses
 import os
 from typing import Optional
 
-from keras_s2s.runtime.bundle import FORMAT_FILES
+from keras_s2s.runtime.bundle import FORMAT_FILES, SHORTLIST_ROLES
 
 STEP_ROLES = ("encoder", "decoder_step")  # what a device needs to decode
 WHOLE_LOOP_ROLES = ("translate", "beam")  # greedy and beam search in one graph each
@@ -37,6 +37,8 @@ class ExportJob:
         quantize: one of `keras_s2s.choices.QUANTIZATIONS`.
         calibration: role -> representative inputs, for `quantize="int8"`.
         whole_loop: whether to write the whole-loop graphs (`translate`, `beam`).
+        shortlist: whether to write the step without its output layer
+            (`decoder_features`) for TFLite and ONNX.
     """
 
     trained: object
@@ -44,11 +46,15 @@ class ExportJob:
     quantize: str = "none"
     calibration: Optional[dict] = None
     whole_loop: bool = True
+    shortlist: bool = False
 
     def roles(self, format_name):
         """The roles (and their files) this job writes for a format."""
-        return {role: path for role, path in FORMAT_FILES[format_name].items()
-                if self.whole_loop or role not in WHOLE_LOOP_ROLES}
+        roles = {role: path for role, path in FORMAT_FILES[format_name].items()
+                 if self.whole_loop or role not in WHOLE_LOOP_ROLES}
+        if self.shortlist:
+            roles.update(SHORTLIST_ROLES.get(format_name, {}))
+        return roles
 
 
 def write_format(job, name, directory):
@@ -78,14 +84,18 @@ def write_savedmodel(job, directory):
     return {"signatures": ["translate", "greedy", "beam", "encode", "decode_step"]}
 
 
-def tflite_functions(graphs):
-    """Role -> `(signature key, concrete function)` of the four TFLite files."""
-    return {
+def tflite_functions(graphs, shortlist=False):
+    """Role -> `(signature key, concrete function)` of the four TFLite files (and with
+    `shortlist`, of `decoder_features`)."""
+    functions = {
         "encoder": ("encode", graphs.encode_function(batch_size=1)),
         "decoder_step": ("decode_step", graphs.step_function()),
         "translate": ("translate", graphs.greedy_function(batch_size=1)),
         "beam": ("beam", graphs.beam_function(batch_size=1)),
     }
+    if shortlist:
+        functions["decoder_features"] = ("decode_features", graphs.features_function())
+    return functions
 
 
 def tflite_quantization(quantize, role):
@@ -106,7 +116,7 @@ def write_tflite(job, directory, only=None, applied=None):
     from keras_s2s.export import tflite
 
     applied = dict(applied or {})
-    for role, (signature, function) in tflite_functions(job.graphs).items():
+    for role, (signature, function) in tflite_functions(job.graphs, job.shortlist).items():
         if role not in job.roles("tflite") or (only is not None and role not in only):
             continue
         applied[role] = only[role] if only is not None else tflite_quantization(job.quantize, role)
@@ -115,7 +125,7 @@ def write_tflite(job, directory, only=None, applied=None):
         flex = sorted(op for op in tflite.op_names(model) if op.startswith("Flex"))
         if flex:
             raise RuntimeError(f"The TFLite {role} needs Flex ops {flex}; exports must use builtins only.")
-        with open(os.path.join(directory, FORMAT_FILES["tflite"][role]), "wb") as f:
+        with open(os.path.join(directory, job.roles("tflite")[role]), "wb") as f:
             f.write(model)
     batch_sizes = {"encoder_batch_size": 1}
     if job.whole_loop:
@@ -123,16 +133,20 @@ def write_tflite(job, directory, only=None, applied=None):
     return {**batch_sizes, "quantization": job.quantize, "quantization_by_file": applied}
 
 
-def onnx_functions(graphs):
-    """Role -> `(function, input signature)` of the four ONNX files. The roles that
-    encode take the encoder's outputs and states as inputs: `write_onnx` joins ONNX's own
-    RNN operators in front of them (`keras_s2s.export.onnx_encoder`)."""
-    return {
+def onnx_functions(graphs, shortlist=False):
+    """Role -> `(function, input signature)` of the four ONNX files (and with
+    `shortlist`, of `decoder_features`). The roles that encode take the encoder's outputs
+    and states as inputs: `write_onnx` joins ONNX's own RNN operators in front of them
+    (`keras_s2s.export.onnx_encoder`)."""
+    functions = {
         "encoder": graphs.after_encoder_rnn("encode"),
         "decoder_step": (graphs.decode_step, graphs.step_specs()),
         "translate": graphs.after_encoder_rnn("greedy"),
         "beam": graphs.after_encoder_rnn("beam"),
     }
+    if shortlist:
+        functions["decoder_features"] = (graphs.decode_features, graphs.step_specs())
+    return functions
 
 
 def onnx_model(graphs, role):
@@ -141,9 +155,11 @@ def onnx_model(graphs, role):
     from keras_s2s.export import onnx as onnx_export
     from keras_s2s.export.onnx_encoder import with_native_encoder
 
-    function, signature = onnx_functions(graphs)[role]
+    function, signature = onnx_functions(graphs, shortlist=True)[role]
     model = onnx_export.convert(function, signature)
-    return model if role == "decoder_step" else with_native_encoder(model, graphs.encoder)
+    if role in ("decoder_step", "decoder_features"):
+        return model
+    return with_native_encoder(model, graphs.encoder)
 
 
 @writer("onnx")
@@ -156,11 +172,11 @@ def write_onnx(job, directory):
     from keras_s2s.export import onnx as onnx_export
 
     applied = {"dynamic": "dynamic", "int8": "dynamic", "float16": "float16"}.get(job.quantize, "none")
-    for role in onnx_functions(job.graphs):
+    for role in onnx_functions(job.graphs, job.shortlist):
         if role not in job.roles("onnx"):
             continue
         model = onnx_model(job.graphs, role)
-        path = os.path.join(directory, FORMAT_FILES["onnx"][role])
+        path = os.path.join(directory, job.roles("onnx")[role])
         with open(path, "wb") as f:
             f.write(model.SerializeToString())
         if applied == "dynamic":

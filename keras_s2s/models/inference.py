@@ -23,6 +23,26 @@ def named_step(decoder, token_ids, state, memory):
     return contract.step_outputs(*decoder.step(token_ids, state, memory))
 
 
+def named_features_step(decoder, token_ids, state, memory):
+    """`Decoder.step` without its output layer, named for export: `features` (what the
+    output layer takes, float32), `next_<state name>` and (with attention)
+    `attention` (the `decode_features` graph of a vocabulary shortlist)."""
+    features, new_state, weights = decoder.forward_step(decoder.embedding(token_ids), state,
+                                                        memory)
+    return contract.step_outputs(ops.cast(features, "float32"), new_state, weights,
+                                 first=contract.FEATURES)
+
+
+def output_layer(decoder):
+    """The decoder's output layer as numpy arrays: `(kernel (units, vocab), bias (vocab,))`,
+    float32 (a step's logits are `features @ kernel + bias`)."""
+    dense = decoder.output_dense
+    kernel = np.asarray(ops.convert_to_numpy(dense.kernel), np.float32)
+    bias = (np.asarray(ops.convert_to_numpy(dense.bias), np.float32) if dense.use_bias
+            else np.zeros(kernel.shape[1], np.float32))
+    return kernel, bias
+
+
 def compiled(model):
     """`model` as a function of a dict of numpy arrays that returns a dict of numpy
     arrays, compiled for the Keras backend: `tf.function` on TensorFlow, `jax.jit` of
@@ -70,6 +90,17 @@ class _DecodeStep(keras.layers.Layer):
 
     def call(self, token_ids, state, memory):
         return named_step(self.decoder, token_ids, state, memory)
+
+
+class _FeaturesStep(keras.layers.Layer):
+    """`named_features_step` as a layer call."""
+
+    def __init__(self, decoder, **kwargs):
+        super().__init__(**kwargs)
+        self.decoder = decoder
+
+    def call(self, token_ids, state, memory):
+        return named_features_step(self.decoder, token_ids, state, memory)
 
 
 class Seq2SeqInference:
@@ -123,6 +154,8 @@ class Seq2SeqInference:
         )
         self._encode = compiled(self.encoder_model)
         self._step = compiled(self.step_model)
+        self._step_inputs = (token_ids, state, memory)
+        self._features = None
 
     def encode(self, source_ids):
         """`(batch, src_len)` ids -> `(state, memory)`, two dicts of numpy arrays."""
@@ -134,6 +167,20 @@ class Seq2SeqInference:
         """One step on numpy arrays: `(logits, new_state, attention or None)`."""
         inputs = contract.step_inputs(np.asarray(token_ids, dtype=np.int32), state, memory)
         return contract.split_step_outputs(self._step(inputs), self.state_names)
+
+    def decode_features(self, token_ids, state, memory):
+        """One step without the output layer: `(features, new_state, attention or
+        None)` (for a vocabulary shortlist, `keras_s2s.decoding.shortlist`)."""
+        if self._features is None:
+            token_ids_input, state_inputs, memory_inputs = self._step_inputs
+            outputs = _FeaturesStep(self.model.decoder, name="decode_features")(
+                token_ids_input, state_inputs, memory_inputs)
+            self._features = compiled(keras.Model(
+                contract.step_inputs(token_ids_input, state_inputs, memory_inputs), outputs,
+                name="seq2seq_decode_features"))
+        inputs = contract.step_inputs(np.asarray(token_ids, dtype=np.int32), state, memory)
+        return contract.split_step_outputs(self._features(inputs), self.state_names,
+                                           first=contract.FEATURES)
 
     def greedy(self, source_ids, *, start_id, end_id, max_length=50):
         """Greedy decoding of a batch of sources; a list of `Hypothesis`."""

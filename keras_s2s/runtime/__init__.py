@@ -83,6 +83,7 @@ def load(path, backend="tflite", verify=True, **options):
         cls(bundle, **options), bundle.source_tokenizer(), bundle.target_tokenizer(),
         bundle.max_decode_length, meta=bundle.meta,
         max_source_length=bundle.meta.get("max_source_length"),
+        shortlist=bundle.shortlist,  # read only when a decode asks for it
     )
 
 

@@ -23,7 +23,7 @@ import functools
 
 import numpy as np
 
-from keras_s2s.decoding.step import SOURCE_IDS, split_step_outputs, step_inputs
+from keras_s2s.decoding.step import FEATURES, SOURCE_IDS, split_step_outputs, step_inputs
 from keras_s2s.runtime.contract import StepContract
 from keras_s2s.runtime.threads import check_threads
 from keras_s2s.utils.native_logs import quiet_stderr
@@ -95,9 +95,19 @@ class Backend:
         return self._run_beam(self.contract.check_source_ids(source_ids),
                               np.float32(length_penalty))
 
+    def run_features_step(self, token_ids, state, memory):
+        """One decoder step without its output layer -> `(features, new_state,
+        attention or None)`, for decoding with a vocabulary shortlist
+        (`keras_s2s.decoding.shortlist`); unchecked, as `run_step`."""
+        raise ValueError(f"The {self.name} backend does not decode with a vocabulary "
+                         "shortlist: use tflite, onnx or keras.")
+
     def _step_outputs(self, outputs):
         """A step graph's named outputs -> `(logits, new_state, attention)`."""
         return split_step_outputs(outputs, self.state_names)
+
+    def _features_outputs(self, outputs):
+        return split_step_outputs(outputs, self.state_names, first=FEATURES)
 
 
 class BundleBackend(Backend):
@@ -186,6 +196,14 @@ class LiteRTBackend(BundleBackend):
     def run_step(self, token_ids, state, memory):
         return self._step_outputs(self._decoder_step(**step_inputs(token_ids, state, memory)))
 
+    @functools.cached_property
+    def _decoder_features(self):
+        return self._runner("decoder_features", "decode_features")
+
+    def run_features_step(self, token_ids, state, memory):
+        return self._features_outputs(
+            self._decoder_features(**step_inputs(token_ids, state, memory)))
+
     def _run_greedy(self, source_ids):
         results = [self._loop(source_ids=row[None, :n]) for row, n in
                    zip(source_ids, _row_lengths(source_ids))]
@@ -258,6 +276,14 @@ class OnnxBackend(BundleBackend):
     def run_step(self, token_ids, state, memory):
         return self._step_outputs(
             self._run(self._decoder_step, step_inputs(token_ids, state, memory)))
+
+    @functools.cached_property
+    def _decoder_features(self):
+        return self._session("decoder_features")
+
+    def run_features_step(self, token_ids, state, memory):
+        return self._features_outputs(
+            self._run(self._decoder_features, step_inputs(token_ids, state, memory)))
 
     def _run_greedy(self, source_ids):
         outputs = self._run(self._loop, {SOURCE_IDS: source_ids})

@@ -20,6 +20,9 @@ see `export/README.md`):
     decoder_step.onnx
     translate.onnx
     beam.onnx
+    shortlist.npz          with --shortlist: candidate target words per source word,
+    output_layer.npz       the output layer's weights, and decoder_features.tflite /
+                           .onnx, the step without its output layer
 
 A bundle may be cut down for a device: a backend needs `bundle.json`, the vocabularies
 and its own files (`REQUIRED_ROLES`; the whole-loop graphs `translate` and `beam` only
@@ -51,6 +54,13 @@ FORMAT_FILES = {
              "translate": "translate.onnx", "beam": "beam.onnx"},
 }
 FORMATS = tuple(FORMAT_FILES)
+# A bundle exported with a vocabulary shortlist (`keras-s2s export --shortlist`) also
+# has, for TFLite and ONNX, the step without its output layer, and at its top the
+# shortlist and the output layer's weights (`keras_s2s.decoding.shortlist`).
+SHORTLIST_ROLES = {"tflite": {"decoder_features": "decoder_features.tflite"},
+                   "onnx": {"decoder_features": "decoder_features.onnx"}}
+SHORTLIST_FILE = "shortlist.npz"
+OUTPUT_LAYER_FILE = "output_layer.npz"
 # What a backend cannot load without; a format's other files (the whole-loop greedy and
 # beam graphs) are needed only by the calls that use them.
 REQUIRED_ROLES = {"keras": ("model",), "savedmodel": ("model",),
@@ -237,6 +247,31 @@ class Bundle:
                    if role in ("translate", "beam") else ".")
             )
         return path
+
+    @property
+    def has_shortlist(self):
+        return "shortlist" in self.meta
+
+    def shortlist(self):
+        """`(Shortlist, kernel, bias)`: the vocabulary shortlist and the output layer
+        (`keras_s2s.decoding.shortlist`), their sha256 checked; a `BundleError` if the
+        bundle was exported without `--shortlist`."""
+        import numpy as np
+
+        from keras_s2s.decoding.shortlist import Shortlist
+
+        if not self.has_shortlist:
+            raise BundleError(f"Bundle {self.path} has no vocabulary shortlist: export the "
+                              "model again with --shortlist.")
+        for name in (SHORTLIST_FILE, OUTPUT_LAYER_FILE):
+            self._verify_file(name)
+        try:
+            shortlist = Shortlist.load(os.path.join(self.path, SHORTLIST_FILE))
+            with np.load(os.path.join(self.path, OUTPUT_LAYER_FILE), allow_pickle=False) as data:
+                kernel, bias = data["kernel"].astype(np.float32), data["bias"].astype(np.float32)
+        except (OSError, ValueError, KeyError) as e:
+            raise BundleError(f"Bundle {self.path}: the shortlist cannot be read ({e}).") from None
+        return shortlist, kernel, bias
 
     def format_bytes(self):
         """`{format: bytes}`: the size of the files of each format present in the bundle

@@ -6,6 +6,7 @@ import numpy as np
 
 from keras_s2s import decoding
 from keras_s2s.decoding import Hypothesis
+from keras_s2s.decoding.shortlist import position_of, shortlist_memory, shortlisted_step
 from keras_s2s.text.vocabulary import END_ID, START_ID
 
 
@@ -65,8 +66,11 @@ class Translator:
     """
 
     def __init__(self, backend, source_tokenizer, target_tokenizer, max_decode_length, meta=None,
-                 max_source_length=None):
+                 max_source_length=None, shortlist=None):
         self.backend = backend
+        # A function giving `(Shortlist, kernel, bias)`, called on first use.
+        self._shortlist_source = shortlist
+        self._shortlist = None
         self.source_tokenizer = source_tokenizer
         self.target_tokenizer = target_tokenizer
         self.max_decode_length = int(max_decode_length)
@@ -100,7 +104,7 @@ class Translator:
 
     def decode(self, texts, *, beam_size=1, length_penalty=0.0, n_best=1, batch_size=64,
                whole_loop=False, sample=False, temperature=1.0, top_k=0, seed=None,
-               max_length=None):
+               max_length=None, shortlist=False):
         """Decodes texts; for each, a list of `n_best` `Hypothesis`, best first.
 
         Args:
@@ -118,6 +122,11 @@ class Translator:
             max_length: the most tokens generated per text, the end token included
                 (default: the model's `max_decode_length`; with `whole_loop`, at most
                 that, which the exported graph was built for).
+            shortlist: compute each step's output layer only over the target words the
+                bundle's vocabulary shortlist gives each source (exported with
+                `--shortlist`; `keras_s2s.decoding.shortlist`): faster with a large
+                vocabulary, and each sentence still gets the same tokens in any batch.
+                Not with `whole_loop`.
 
         Texts are decoded in batches of similar source length and returned in input
         order. A text with no tokens (empty, or only spaces and invisible characters) is
@@ -131,6 +140,10 @@ class Translator:
             raise ValueError(f"n_best must be between 1 and beam_size ({beam_size}), got {n_best!r}.")
         if whole_loop and sample:
             raise ValueError("whole_loop searches (greedy or beam): it does not sample.")
+        if shortlist and whole_loop:
+            raise ValueError("A shortlist works step by step: leave out whole_loop.")
+        if shortlist:
+            self._load_shortlist()
         if whole_loop and beam_size > 1:
             self._check_beam_graph(beam_size, max_length)
         if max_length is None:
@@ -155,7 +168,7 @@ class Translator:
             rows = order[start:start + batch_size]
             decoded = self._decode_ids(
                 _pad([source_ids[i] for i in rows]), beam_size, length_penalty, n_best,
-                whole_loop, sample, temperature, top_k, seed, max_length,
+                whole_loop, sample, temperature, top_k, seed, max_length, shortlist,
             )
             for i, hypotheses in zip(rows, decoded):
                 results[i] = hypotheses
@@ -178,8 +191,16 @@ class Translator:
                 f"The whole-loop beam graph searches up to {self.max_decode_length} tokens "
                 f"(fixed at export), not max_length={max_length}: decode step by step.")
 
+    def _load_shortlist(self):
+        if self._shortlist is None:
+            if self._shortlist_source is None:
+                raise ValueError("This translator has no vocabulary shortlist: export the "
+                                 "model with --shortlist and load that bundle.")
+            self._shortlist = self._shortlist_source()
+        return self._shortlist
+
     def _decode_ids(self, ids, beam_size, length_penalty, n_best, whole_loop, sample,
-                    temperature, top_k, seed, max_length):
+                    temperature, top_k, seed, max_length, shortlist=False):
         if whole_loop and beam_size > 1:
             found = self.backend.beam_loop(ids, length_penalty)
             return [[Hypothesis(found["tokens"][i, j, :found["lengths"][i, j]].tolist(),
@@ -200,6 +221,25 @@ class Translator:
         # The arrays come from encode() and earlier steps, so a `Backend` runs the step
         # without its contract check (`run_step`); any object with a `step` works too.
         step = getattr(self.backend, "run_step", self.backend.step)
+        if shortlist:
+            words, kernel, bias = self._load_shortlist()
+            candidates, allowed = words.candidates(ids)
+            step = shortlisted_step(self.backend.run_features_step, kernel, bias, candidates)
+            memory = shortlist_memory(memory, allowed)
+            options.update(start_id=position_of(candidates, START_ID),
+                           end_id=position_of(candidates, END_ID))
+            found = self._decode_steps(step, state, memory, beam_size, length_penalty, n_best,
+                                       sample, temperature, top_k, seed, options)
+            for hypotheses in found:
+                for h in hypotheses:
+                    h.tokens = candidates[np.asarray(h.tokens, np.int64)].tolist()
+            return found
+        return self._decode_steps(step, state, memory, beam_size, length_penalty, n_best,
+                                  sample, temperature, top_k, seed, options)
+
+    @staticmethod
+    def _decode_steps(step, state, memory, beam_size, length_penalty, n_best, sample,
+                      temperature, top_k, seed, options):
         if sample:
             found = decoding.sample(step, state, memory, temperature=temperature, top_k=top_k,
                                     seed=seed, **options)
