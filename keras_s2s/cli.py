@@ -627,10 +627,10 @@ def _add_export_parser(commands):
     p.add_argument("--beam-size", type=_positive_int, default=4, metavar="K",
                    help="beam size of the whole-loop beam graph (default 4; its length "
                         "penalty is an input)")
-    p.add_argument("--shortlist", nargs="?", const="300,20", metavar="FREQUENT,PER_WORD",
+    p.add_argument("--shortlist", nargs="?", const="1000,50", metavar="FREQUENT,PER_WORD",
                    help="also write a vocabulary shortlist built from the training data: "
                         "the FREQUENT most common target words and, per source word, the "
-                        "PER_WORD target words seen most often with it (default 300,20), "
+                        "PER_WORD target words seen most often with it (default 1000,50), "
                         "with the step graph without its output layer; decode with "
                         "`translate --shortlist`")
     p.add_argument("--check", type=_non_negative_int, default=100, metavar="N",

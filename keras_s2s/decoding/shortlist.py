@@ -64,7 +64,7 @@ class Shortlist:
     settings: dict
 
     @classmethod
-    def build(cls, pairs, source_vocab_size, target_vocab_size, frequent=300, per_word=20):
+    def build(cls, pairs, source_vocab_size, target_vocab_size, frequent=1000, per_word=50):
         """Counts `pairs` (an iterable of `(source ids, target ids)`, each a sequence of
         token ids) into a shortlist.
 
@@ -123,17 +123,18 @@ class Shortlist:
             each row's own candidates.
         """
         source_ids = np.asarray(source_ids)
-        rows = []
-        for row in source_ids:
-            row = row[(row > 0) & (row < self.source_vocab_size)]
-            own = [self.words_of(s) for s in np.unique(row)]
-            rows.append(np.unique(np.concatenate(
-                [np.asarray(SPECIAL_IDS, np.int32), self.frequent, *own])))
-        ids = np.unique(np.concatenate(rows)) if rows else np.asarray(SPECIAL_IDS, np.int32)
-        allowed = np.zeros((len(rows), len(ids)), bool)
-        for i, row in enumerate(rows):
-            allowed[i, np.searchsorted(ids, row)] = True
-        return ids.astype(np.int32), allowed
+        vocab = max(int(self.frequent.max(initial=0)), int(self.words.max(initial=0)),
+                    max(SPECIAL_IDS)) + 1
+        allowed = np.zeros((len(source_ids), vocab), bool)
+        allowed[:, list(SPECIAL_IDS)] = True
+        allowed[:, self.frequent] = True
+        for row, sources in zip(allowed, source_ids):
+            sources = sources[(sources > 0) & (sources < self.source_vocab_size)]
+            if len(sources):
+                starts, ends = self.offsets[sources], self.offsets[sources + 1]
+                row[np.concatenate([self.words[a:b] for a, b in zip(starts, ends)])] = True
+        ids = np.flatnonzero(allowed.any(axis=0)).astype(np.int32)
+        return ids, allowed[:, ids]
 
     # === Files ===
 
@@ -170,24 +171,29 @@ def shortlisted_step(features_step, kernel, bias, ids):
 
     Returns:
         The step function. Its token ids are positions in `ids`; the memory it is given
-        must hold the rows' candidate masks under `MASK_KEY` (`shortlist_memory`).
+        must hold the rows' candidate masks under `MASK_KEY` (`shortlist_memory`), which
+        follow the rows as the strategies drop finished rows and repeat beams.
     """
     kernel = np.ascontiguousarray(kernel[:, ids], np.float32)
     bias = np.asarray(bias[ids], np.float32)
 
     def step(positions, state, memory):
         memory = dict(memory)
-        allowed = memory.pop(MASK_KEY)
+        penalty = memory.pop(MASK_KEY)
         features, new_state, attention = features_step(ids[positions], state, memory)
-        logits = np.asarray(features, np.float32) @ kernel + bias
-        return np.where(allowed, logits, -np.inf), new_state, attention
+        logits = np.asarray(features, np.float32) @ kernel
+        logits += bias
+        logits += penalty  # -inf outside each row's own candidates
+        return logits, new_state, attention
 
     return step
 
 
 def shortlist_memory(memory, allowed):
-    """The memory with the rows' candidate masks added (`shortlisted_step`)."""
-    return {**memory, MASK_KEY: allowed}
+    """The memory with the rows' candidate masks added (`shortlisted_step`), as a
+    float32 penalty added to the logits: 0 on a row's candidates, -inf elsewhere."""
+    penalty = np.where(np.asarray(allowed, bool), np.float32(0), np.float32(-np.inf))
+    return {**memory, MASK_KEY: penalty}
 
 
 def position_of(ids, token_id):
