@@ -81,26 +81,15 @@ class _Encode(keras.layers.Layer):
         return encode_source(self.encoder, self.bridge, self.decoder, source_ids)
 
 
-class _DecodeStep(keras.layers.Layer):
-    """`named_step` as a layer call."""
+class _StepLayer(keras.layers.Layer):
+    """A named step function (`named_step`, `named_features_step`) as a layer call."""
 
-    def __init__(self, decoder, **kwargs):
+    def __init__(self, decoder, step, **kwargs):
         super().__init__(**kwargs)
-        self.decoder = decoder
+        self.decoder, self.step = decoder, step
 
     def call(self, token_ids, state, memory):
-        return named_step(self.decoder, token_ids, state, memory)
-
-
-class _FeaturesStep(keras.layers.Layer):
-    """`named_features_step` as a layer call."""
-
-    def __init__(self, decoder, **kwargs):
-        super().__init__(**kwargs)
-        self.decoder = decoder
-
-    def call(self, token_ids, state, memory):
-        return named_features_step(self.decoder, token_ids, state, memory)
+        return self.step(self.decoder, token_ids, state, memory)
 
 
 class Seq2SeqInference:
@@ -148,7 +137,7 @@ class Seq2SeqInference:
             name: keras.Input(shape=encoded[name].shape[1:], name=name)
             for name in self.memory_names
         }
-        outputs = _DecodeStep(decoder, name="decode_step")(token_ids, state, memory)
+        outputs = _StepLayer(decoder, named_step, name="decode_step")(token_ids, state, memory)
         self.step_model = keras.Model(
             contract.step_inputs(token_ids, state, memory), outputs, name="seq2seq_decode_step"
         )
@@ -173,8 +162,9 @@ class Seq2SeqInference:
         None)` (for a vocabulary shortlist, `keras_s2s.decoding.shortlist`)."""
         if self._features is None:
             token_ids_input, state_inputs, memory_inputs = self._step_inputs
-            outputs = _FeaturesStep(self.model.decoder, name="decode_features")(
-                token_ids_input, state_inputs, memory_inputs)
+            outputs = _StepLayer(self.model.decoder, named_features_step,
+                                 name="decode_features")(token_ids_input, state_inputs,
+                                                         memory_inputs)
             self._features = compiled(keras.Model(
                 contract.step_inputs(token_ids_input, state_inputs, memory_inputs), outputs,
                 name="seq2seq_decode_features"))
