@@ -310,6 +310,23 @@ class ExportGraphs(tf.Module):
                 + [tf.TensorSpec([None, dim], tf.float32, name=rnn_state_name(i))
                    for i in range(count)])
 
+    def batched_tflite_function(self, role):
+        """The concrete function of `encode`, `greedy` or `beam` for TFLite, with a
+        dynamic batch: the encoder's RNNs run as `keras_s2s.export.tflite_encoder`'s
+        loop (Keras's own RNN loop converts for batch 1 only)."""
+        from keras_s2s.export.tflite_encoder import encoder_rnn
+
+        if role == "beam":
+            def function(source_ids, length_penalty):
+                return self.beam(source_ids, length_penalty,
+                                 encoder_rnn=encoder_rnn(self.encoder, source_ids))
+            return tf.function(function).get_concrete_function(*self.beam_specs())
+        method = {"encode": self.encode, "greedy": self.greedy}[role]
+
+        def function(source_ids):
+            return method(source_ids, encoder_rnn=encoder_rnn(self.encoder, source_ids))
+        return tf.function(function).get_concrete_function(self.source_spec())
+
     def after_encoder_rnn(self, role):
         """`(function, input signature)` of `encode`, `greedy` or `beam` taking the
         encoder's outputs and states as inputs after `source_ids` (the ONNX export

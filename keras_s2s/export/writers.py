@@ -86,12 +86,13 @@ def write_savedmodel(job, directory):
 
 def tflite_functions(graphs, shortlist=False):
     """Role -> `(signature key, concrete function)` of the four TFLite files (and with
-    `shortlist`, of `decoder_features`)."""
+    `shortlist`, of `decoder_features`). All take any batch: the roles that encode run
+    the encoder's RNNs as `keras_s2s.export.tflite_encoder`'s loop."""
     functions = {
-        "encoder": ("encode", graphs.encode_function(batch_size=1)),
+        "encoder": ("encode", graphs.batched_tflite_function("encode")),
         "decoder_step": ("decode_step", graphs.step_function()),
-        "translate": ("translate", graphs.greedy_function(batch_size=1)),
-        "beam": ("beam", graphs.beam_function(batch_size=1)),
+        "translate": ("translate", graphs.batched_tflite_function("greedy")),
+        "beam": ("beam", graphs.batched_tflite_function("beam")),
     }
     if shortlist:
         functions["decoder_features"] = ("decode_features", graphs.features_function())
@@ -127,9 +128,11 @@ def write_tflite(job, directory, only=None, applied=None):
             raise RuntimeError(f"The TFLite {role} needs Flex ops {flex}; exports must use builtins only.")
         with open(os.path.join(directory, job.roles("tflite")[role]), "wb") as f:
             f.write(model)
-    batch_sizes = {"encoder_batch_size": 1}
+    # None: any batch (bundles written before the batched encoder say 1, and LiteRT
+    # runs their encoding graphs one row at a time).
+    batch_sizes = {"encoder_batch_size": None}
     if job.whole_loop:
-        batch_sizes.update(translate_batch_size=1, beam_batch_size=1)
+        batch_sizes.update(translate_batch_size=None, beam_batch_size=None)
     return {**batch_sizes, "quantization": job.quantize, "quantization_by_file": applied}
 
 

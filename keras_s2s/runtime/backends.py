@@ -132,10 +132,10 @@ def _load_error(path, runtime, error):
 class LiteRTBackend(BundleBackend):
     """TFLite files of a bundle on the LiteRT interpreter (`ai_edge_litert`).
 
-    The encoder and the whole-loop graphs were converted for batch 1 (the encoder's RNN
-    loop needs static shapes in TFLite), so a batch is encoded (and decoded by the
-    whole-loop graphs) row by row, each row at its own length, and the memory padded;
-    `decoder_step` runs the batch at once.
+    Every graph runs a batch at once. Bundles exported before the batched TFLite
+    encoder (`keras_s2s.export.tflite_encoder`; their `bundle.json` says
+    `encoder_batch_size: 1`) have encoding graphs converted for batch 1: those are run
+    row by row, each row at its own length, and the memory padded.
 
     Args:
         bundle: a `Bundle`.
@@ -155,6 +155,8 @@ class LiteRTBackend(BundleBackend):
         # whole loop run on the builtin kernels, the step graph on XNNPACK.
         self._encoder = self._runner("encoder", "encode", xnnpack=False)
         self._decoder_step = self._runner("decoder_step", "decode_step")
+        # Whether the encoding graphs take any batch (None) or one row (1).
+        self._row_by_row = bundle.meta["formats"]["tflite"].get("encoder_batch_size", 1) == 1
 
     def _runner(self, role, signature, xnnpack=True):
         options = {}
@@ -182,6 +184,8 @@ class LiteRTBackend(BundleBackend):
         return self._runner("beam", "beam", xnnpack=False)
 
     def _run_encode(self, source_ids):
+        if not self._row_by_row:
+            return self._encoder(source_ids=source_ids)
         rows = [self._encoder(source_ids=row[None, :n]) for row, n in
                 zip(source_ids, _row_lengths(source_ids))]
         width = source_ids.shape[1]
@@ -205,12 +209,17 @@ class LiteRTBackend(BundleBackend):
             self._decoder_features(**step_inputs(token_ids, state, memory)))
 
     def _run_greedy(self, source_ids):
+        if not self._row_by_row:
+            result = self._loop(source_ids=source_ids)
+            return result["tokens"], result["lengths"]
         results = [self._loop(source_ids=row[None, :n]) for row, n in
                    zip(source_ids, _row_lengths(source_ids))]
         return (np.concatenate([r["tokens"] for r in results]),
                 np.concatenate([r["lengths"] for r in results]))
 
     def _run_beam(self, source_ids, length_penalty):
+        if not self._row_by_row:
+            return self._beam(source_ids=source_ids, length_penalty=length_penalty)
         results = [self._beam(source_ids=row[None, :n], length_penalty=length_penalty)
                    for row, n in zip(source_ids, _row_lengths(source_ids))]
         return {name: np.concatenate([r[name] for r in results]) for name in results[0]}

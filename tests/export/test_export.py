@@ -126,11 +126,12 @@ class Converted:
 
 
 def bundle_meta(model, graphs):
-    """The part of `bundle.json` the runtime backends read: vocabulary sizes and the
-    step contract."""
+    """The part of `bundle.json` the runtime backends read: vocabulary sizes, the step
+    contract and the TFLite encoder's batch size (None: any)."""
     return {"model": {"source_vocab_size": model.source_vocab_size,
                       "target_vocab_size": model.target_vocab_size},
-            "step_contract": step_contract(graphs)}
+            "step_contract": step_contract(graphs),
+            "formats": {"tflite": {"encoder_batch_size": None}}}
 
 
 def source_batches():
