@@ -4,9 +4,9 @@ The Keras GRU / LSTM layers of the encoder run as a `WHILE` op whose body reads 
 weights. Converting from a SavedModel that keeps them as variables leaves `READ_VARIABLE`
 ops in that body, which fail at invoke; so each function is first frozen (variables
 become constants, control flow kept functional), written as a SavedModel with one named
-signature, and converted from there. A TFLite `WHILE` also needs static element shapes,
-so the encoder (and the whole-loop graph that contains it) is converted for batch 1;
-`decoder_step` keeps a dynamic batch.
+signature, and converted from there. Keras's RNN loop also keeps its outputs in a
+TensorList, which TFLite needs with static shapes: the graphs that encode replace it with
+`keras_s2s.export.tflite_encoder`'s loop, so every graph keeps a dynamic batch.
 """
 
 import os

@@ -149,14 +149,16 @@ class LiteRTBackend(BundleBackend):
         super().__init__(bundle)
         self._litert = _import("ai_edge_litert.interpreter", "ai-edge-litert")
         self.num_threads = check_threads(num_threads)
-        # XNNPACK (LiteRT's default CPU delegate) sometimes decodes a graph with a WHILE
-        # loop wrongly after its input shape changed between calls (ai-edge-litert 2.3:
-        # about a third of fresh interpreters in tests/export/test_export.py); the encoder and the
-        # whole loop run on the builtin kernels, the step graph on XNNPACK.
-        self._encoder = self._runner("encoder", "encode", xnnpack=False)
-        self._decoder_step = self._runner("decoder_step", "decode_step")
         # Whether the encoding graphs take any batch (None) or one row (1).
         self._row_by_row = bundle.meta["formats"]["tflite"].get("encoder_batch_size", 1) == 1
+        # XNNPACK (LiteRT's default CPU delegate) sometimes decodes the older graphs,
+        # whose WHILE loop is Keras's RNN with a TensorList, wrongly after their input
+        # shape changed between calls (ai-edge-litert 2.3: about a third of fresh
+        # interpreters in tests/export/test_export.py): those run on the builtin
+        # kernels. The batched graphs' loops have no TensorList and run on XNNPACK.
+        self._xnnpack_loops = not self._row_by_row
+        self._encoder = self._runner("encoder", "encode", xnnpack=self._xnnpack_loops)
+        self._decoder_step = self._runner("decoder_step", "decode_step")
 
     def _runner(self, role, signature, xnnpack=True):
         options = {}
@@ -177,11 +179,11 @@ class LiteRTBackend(BundleBackend):
 
     @functools.cached_property
     def _loop(self):
-        return self._runner("translate", "translate", xnnpack=False)
+        return self._runner("translate", "translate", xnnpack=self._xnnpack_loops)
 
     @functools.cached_property
     def _beam(self):
-        return self._runner("beam", "beam", xnnpack=False)
+        return self._runner("beam", "beam", xnnpack=self._xnnpack_loops)
 
     def _run_encode(self, source_ids):
         if not self._row_by_row:
