@@ -34,6 +34,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from keras_s2s.decoding.step import SOURCE_IDS
+from keras_s2s.export.rnn_cells import check_default_cells, direction_layers
 
 # The names joining the two parts: the encoder's outputs and its final states.
 RNN_OUTPUTS = "encoder_rnn_outputs"
@@ -85,21 +86,11 @@ def _lstm_weights(cell, units):
     return iofc(kernel).T, iofc(recurrent).T, np.concatenate([iofc(bias), np.zeros_like(bias)])
 
 
-def _check_supported(encoder):
-    for rnn in encoder.rnns:
-        for layer in ([rnn.forward_layer, rnn.backward_layer] if encoder.bidirectional else [rnn]):
-            cell = layer.cell
-            if (cell.activation.__name__, cell.recurrent_activation.__name__) != ("tanh", "sigmoid") \
-                    or not cell.use_bias:
-                raise ValueError("The native ONNX encoder maps Keras's default RNN cells (tanh, "
-                                 "sigmoid, with bias); this encoder's cells differ.")
-
-
 def native_encoder_graph(encoder):
     """`source_ids (batch, src_len) int32` -> `encoder_rnn_outputs (batch, src_len, dim)`
     and `encoder_rnn_state_<i> (batch, dim)`: `Encoder.call` in ONNX operators, as an
     `onnx.GraphProto` (opset 14 or later)."""
-    _check_supported(encoder)
+    check_default_cells(encoder, "The native ONNX encoder")
     g = _GraphBuilder()
     ids = SOURCE_IDS
     [mask] = g.node("Not", g.node("Equal", [ids, g.constant("zero", np.int32(0))], ["padding"]),
@@ -120,7 +111,7 @@ def native_encoder_graph(encoder):
     directions = 2 if encoder.bidirectional else 1
     states, last_h = [], None
     for i, rnn in enumerate(encoder.rnns):
-        layers = [rnn.forward_layer, rnn.backward_layer] if encoder.bidirectional else [rnn]
+        layers = direction_layers(encoder, rnn)
         weights = [_gru_weights(layer.cell) if op == "GRU"
                    else _lstm_weights(layer.cell, encoder.units) for layer in layers]
         w, r, b = (g.constant(f"layer_{i}/{name}", np.stack([part[k] for part in weights]))

@@ -25,6 +25,8 @@ real tokens before the embedding and the outputs after the last layer, as
 import tensorflow as tf
 from tensorflow.compiler.tf2xla.python import xla
 
+from keras_s2s.export.rnn_cells import check_default_cells
+
 
 class _Direction:
     """One direction of one layer: its weights, split into the part
@@ -72,16 +74,6 @@ class _Direction:
         return tf.sigmoid(o) * tf.tanh(c), c
 
 
-def _check_supported(encoder):
-    for rnn in encoder.rnns:
-        for layer in ([rnn.forward_layer, rnn.backward_layer] if encoder.bidirectional else [rnn]):
-            cell = layer.cell
-            if (cell.activation.__name__, cell.recurrent_activation.__name__) != ("tanh", "sigmoid") \
-                    or not cell.use_bias:
-                raise ValueError("The batched TFLite encoder maps Keras's default RNN cells "
-                                 "(tanh, sigmoid, with bias); this encoder's cells differ.")
-
-
 def _run_layer(directions, inputs, lengths):
     """Runs one layer's directions (each `(direction, its time-major projections)`) over
     time together. Returns per direction `(outputs (time, batch, units), h, c)`."""
@@ -116,7 +108,7 @@ def _run_layer(directions, inputs, lengths):
 def encoder_rnn(encoder, source_ids):
     """`Encoder.call(source_ids)` (inference) in batch-friendly TFLite ops:
     `(outputs (batch, src_len, dim), [final states (batch, dim)])`."""
-    _check_supported(encoder)
+    check_default_cells(encoder, "The batched TFLite encoder")
     mask = tf.not_equal(source_ids, 0)
     lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
     ids = source_ids
