@@ -128,9 +128,9 @@ def test_deployment_guide_snippets_run_on_a_bundle(exported, monkeypatch, marker
     names = {}
     exec(compile(snippet, "export/README.md", "exec"), names)  # noqa: S102 (our own docs)
     if marker == "Interpreter(":
-        assert names["out"]["logits"].shape[0] == 1
+        assert names["out"]["logits"].shape[0] == 2
         assert names["out"]["next_h0"].shape == names["encoded"]["h0"].shape
-        assert names["nbest"]["tokens"].shape[:2] == names["nbest"]["scores"].shape == (1, 4)
+        assert names["nbest"]["tokens"].shape[:2] == names["nbest"]["scores"].shape == (2, 4)
     else:
         assert names["tokens"].shape[0] == names["lengths"].shape[0] == 2
         assert names["nbest"]["scores"].shape == (2, 4) and names["best"].ndim == 1
