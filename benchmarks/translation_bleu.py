@@ -78,6 +78,12 @@ def main():
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--beam", type=int, default=4)
+    parser.add_argument("--encoder-layers", type=int, default=1)
+    parser.add_argument("--patience", type=int, default=3,
+                        help="epochs without a better dev loss before stopping")
+    parser.add_argument("--plateau-decay", type=float,
+                        help="multiply the learning rate by this after an epoch without a "
+                             "better dev loss (default: keep it)")
     args = parser.parse_args()
     corpus = CORPORA[args.corpus]
     for key, value in corpus["defaults"].items():
@@ -89,7 +95,8 @@ def main():
     description = corpus["description"](directory)
     out = args.out or str(ROOT / "runs" / f"{args.corpus}-bleu")
     config = {"units": args.units, "embedding_dim": args.embedding_dim, "cell": "gru",
-              "bidirectional": True, "attention": args.attention,
+              "bidirectional": True, "encoder_layers": args.encoder_layers,
+              "attention": args.attention,
               "attention_placement": args.placement, "dropout": args.dropout,
               "decoder_units": args.decoder_units or None}
     started = time.perf_counter()
@@ -98,7 +105,7 @@ def main():
         source_level=args.level, target_level=args.level,
         source_vocab_size=args.vocab_size, target_vocab_size=args.vocab_size,
         epochs=1000, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        patience=3, plateau_decay=None, max_minutes=args.minutes, overwrite=True, tensorboard=False, verbose=2,
+        patience=args.patience, plateau_decay=args.plateau_decay, max_minutes=args.minutes, overwrite=True, tensorboard=False, verbose=2,
         data_description=description,
     )
     wall = time.perf_counter() - started
@@ -113,6 +120,8 @@ def main():
         "model": config, "tokenizer": trained.meta["tokenizer"],
         "vocab_sizes": [len(trained.source_vocab), len(trained.target_vocab)],
         "batch_size": args.batch_size, "learning_rate": args.learning_rate,
+        "patience": args.patience, "plateau_decay": args.plateau_decay,
+        "load_average_at_end": os.getloadavg(),
         "training": training, "greedy": greedy, f"beam{args.beam}": beam,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
