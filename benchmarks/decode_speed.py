@@ -62,6 +62,8 @@ NAME = "decode_speed"
 # (setting, batch size, beam size, title)
 SETTINGS = (("batch1/greedy", 1, 1, "batch 1, greedy"), ("batch1/beam4", 1, 4, "batch 1, beam 4"),
             ("batch64/greedy", 64, 1, "batch 64, greedy"), ("batch64/beam4", 64, 4, "batch 64, beam 4"))
+# The rows of a decoder step in each setting (batch x beam), where numpy's speed is measured.
+REFERENCE_ROWS = (1, 4, 64, 256)
 TITLES = {setting: title for setting, _, _, title in SETTINGS}
 # (decoder, translator of `load_translators`, whole loop)
 DECODERS = (("keras/step", "keras", False), ("keras-predict/step", "keras-predict", False),
@@ -176,7 +178,8 @@ def _best_seconds(function, repeats):
 
 def numpy_reference(arch):
     """GFLOP/s of numpy float32 matrix products: one large (1024^3) and the decoder
-    step's own matrix products at 1 and 64 rows (the best of several runs). Run it
+    step's own matrix products at the rows each setting runs (`REFERENCE_ROWS`: batch x
+    beam; the best of several runs). Run it
     before any backend is loaded: the idle thread pools of TensorFlow and ONNX Runtime
     slow numpy's BLAS threads down by an order of magnitude on a small machine."""
     rng = np.random.default_rng(0)
@@ -184,7 +187,7 @@ def numpy_reference(arch):
     result = {"gemm_1024": 2 * 1024 ** 3 / _best_seconds(lambda: a @ b, 5) / 1e9}
     weights = [rng.standard_normal((r, c), dtype=np.float32) for _, r, c in decoder_step_matrices(arch)]
     macs = sum(w.size for w in weights)
-    for rows in (1, 64):
+    for rows in REFERENCE_ROWS:
         inputs = [rng.standard_normal((rows, w.shape[0]), dtype=np.float32) for w in weights]
 
         def step_products():
@@ -317,14 +320,15 @@ def add_ratios(results, work):
 def target_rows(results, work, sources, reference):
     """Issue 16's targets for the LiteRT and ONNX Runtime decoders, each with its floor:
     the time the setting's useful decoder-step arithmetic takes at the speed numpy does
-    the step's matrix products (at 1 row for batch 1, at 64 rows for batch 64; the
-    encoder, the Python loop and the rest not counted), and the measured figure's ratio
-    to that floor."""
+    the step's matrix products at the setting's rows (batch x beam; the encoder, the
+    Python loop and the rest not counted), and the measured figure's ratio to that
+    floor."""
     rows = []
+    options = {setting: (batch, beam) for setting, batch, beam, _ in SETTINGS}
     for setting, kind, threshold, scope in TARGETS:
-        batch = 1 if setting.startswith("batch1/") else 64
+        batch, beam = options[setting]
         flop = 2 * work[setting]["macs"] / len(sources[batch])  # per sentence
-        gflops = reference[f"step_matrices_rows_{batch}"]
+        gflops = reference[f"step_matrices_rows_{batch * beam}"]
         floor_ms = flop / gflops / 1e6
         measured = {d: results[setting][d] for d in DEVICE_DECODERS if d in results[setting]}
         if not measured:
@@ -371,8 +375,9 @@ def markdown(result):
         f"{step['macs_at_mean_source_length']:,} at the mean source length, "
         f"{2 * step['macs_at_mean_source_length'] / 1e6:.1f} MFLOP. For scale, numpy float32 matrix "
         f"products on this machine: {hardware['gemm_1024']:.1f} GFLOP/s (1024^3), and the step's own "
-        f"matrix products {hardware['step_matrices_rows_1']:.1f} GFLOP/s at 1 row, "
-        f"{hardware['step_matrices_rows_64']:.1f} GFLOP/s at 64 rows.",
+        "matrix products " + ", ".join(f"{hardware[f'step_matrices_rows_{rows}']:.1f} GFLOP/s at "
+                                       f"{rows} row{'s' if rows > 1 else ''}"
+                                       for rows in REFERENCE_ROWS) + ".",
         "",
         "Times are text in, text out (`Translator.decode`: tokenize, encode, decode, detokenize). "
         "ms/sentence is the median per sentence (batch 64: per batch call / its sentences); "
@@ -401,8 +406,8 @@ def markdown(result):
                          f"{r['gflops']:.2f} |")
     lines += ["", "### Targets", "",
               "The floor is the setting's useful decoder-step arithmetic per sentence at the "
-              "speed numpy does the step's matrix products (at 1 row for batch 1, 64 rows for "
-              "batch 64), without the encoder, tokenizing or the loop around the steps; "
+              "speed numpy does the step's matrix products at the setting's rows (batch x "
+              "beam), without the encoder, tokenizing or the loop around the steps; "
               "\"x floor\" is how far the measured figure is from it.", "",
               "| target | decoder | measured | met | measured / target | floor | x floor |",
               "|---|---|---:|---|---|---:|---:|"]

@@ -29,7 +29,8 @@ from keras_s2s.training import train, train_task  # noqa: E402
 from keras_s2s.utils.atomic import write_json, write_text  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
-TASKS = {"reverse": {"num_symbols": 16, "min_length": 1, "max_length": 16}, "dates": {}}
+TASKS = {"copy": {"num_symbols": 16, "min_length": 1, "max_length": 16},
+         "reverse": {"num_symbols": 16, "min_length": 1, "max_length": 16}, "dates": {}}
 CONVERGENCE = {"epochs": 50, "patience": 3, "plateau_decay": 0.5, "learning_rate": 3e-3}
 
 
