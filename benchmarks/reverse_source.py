@@ -3,12 +3,13 @@
 Sutskever et al. (2014) found that a plain encoder-decoder (no attention) learns better
 when it reads the source in reverse: the first target words then sit close to the first
 source words. This trains the same unidirectional LSTM with and without
-`reverse_source`, with no attention and with Bahdanau attention, on built-in tasks (and,
-with `--corpus spa-eng --minutes M`, on real data for a fixed time budget), and scores
+`reverse_source`, with no attention and with Bahdanau attention, on built-in tasks (copy,
+where the target keeps the source's order; reverse, where it runs the other way; dates)
+or, with `--corpus spa-eng --minutes M`, on real data for a fixed time budget, and scores
 greedy search on the held-out test split by source length. It writes
 `benchmarks/results/reverse_source.json` and `.md` (`--name` for another name).
 
-    .venv/bin/python benchmarks/reverse_source.py                       # reverse and dates
+    .venv/bin/python benchmarks/reverse_source.py                # copy, reverse and dates
     .venv/bin/python benchmarks/reverse_source.py --corpus spa-eng --minutes 15 \\
         --name reverse_source_spa_eng
 
