@@ -322,7 +322,7 @@ def test_converted_files_are_builtin_tflite_and_valid_onnx(converted):
     assert "FULLY_CONNECTED" in ops["decoder_step"]
 
 
-# The variant of the grid where LiteRT's XNNPACK delegate most often miscomputed the
+# The variant of the grid where LiteRT's XNNPACK delegate most often miscomputes the
 # whole-loop graph (see the test below).
 WHOLE_LOOP_VICTIM = next(v for v in GRID if str(v) == "lstm-uni-concat-luong_placement-nofeed-L2")
 FRESH_INTERPRETERS = 100
@@ -352,11 +352,9 @@ print(wrong)
 def test_tflite_whole_loop_does_not_depend_on_earlier_calls(tmp_path):
     """Fresh LiteRT backends decode the grid's batches (rows of lengths 6, 3, 1, 4, then
     2, 7, 5, then 5, one by one) with the whole-loop graph, as the grid test does once;
-    each must give the Keras graph's tokens, on LiteRT's default XNNPACK delegate. With
-    the older graphs (Keras's RNN loop over a TensorList, batch 1), 28 to 40 of 100 did
-    not (a rate steady in a child process without TensorFlow, as on a device), and
-    `LiteRTBackend` still runs those on the builtin kernels; the batched encoder's loop
-    (`keras_s2s.export.tflite_encoder`) runs on XNNPACK."""
+    each must give the Keras graph's tokens. With LiteRT's default XNNPACK delegate on
+    Keras's RNN loop, 28 to 40 of 100 did not (a rate steady in a child process without
+    TensorFlow, as on a device); `LiteRTBackend` runs WHILE graphs on the builtin kernels."""
     converted = Converted(WHOLE_LOOP_VICTIM, tmp_path, with_onnx=False)
     expected = [[a.tolist() for a in converted.keras.greedy_loop(s)] for s in source_batches()]
     job = {"sources": [s.tolist() for s in source_batches()], "expected": expected,
