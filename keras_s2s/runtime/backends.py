@@ -156,8 +156,7 @@ class LiteRTBackend(BundleBackend):
         # about a third of fresh interpreters with Keras's RNN loop; with the batched
         # encoder's loop, rarely, in the beam graph of tests/export/test_export.py): the
         # encoder and the whole loops run on the builtin kernels, the step graph on XNNPACK.
-        self._xnnpack_loops = False
-        self._encoder = self._runner("encoder", "encode", xnnpack=self._xnnpack_loops)
+        self._encoder = self._runner("encoder", "encode", xnnpack=False)
         self._decoder_step = self._runner("decoder_step", "decode_step")
 
     def _runner(self, role, signature, xnnpack=True):
@@ -179,11 +178,11 @@ class LiteRTBackend(BundleBackend):
 
     @functools.cached_property
     def _loop(self):
-        return self._runner("translate", "translate", xnnpack=self._xnnpack_loops)
+        return self._runner("translate", "translate", xnnpack=False)
 
     @functools.cached_property
     def _beam(self):
-        return self._runner("beam", "beam", xnnpack=self._xnnpack_loops)
+        return self._runner("beam", "beam", xnnpack=False)
 
     def _run_encode(self, source_ids):
         if not self._row_by_row:
