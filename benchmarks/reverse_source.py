@@ -5,12 +5,14 @@ when it reads the source in reverse: the first target words then sit close to th
 source words. This trains the same unidirectional LSTM with and without
 `reverse_source`, with no attention and with Bahdanau attention, on built-in tasks (copy,
 where the target keeps the source's order; reverse, where it runs the other way; dates)
-or, with `--corpus spa-eng --minutes M`, on real data for a fixed time budget, and scores
+or, with `--corpus spa-eng`, on real data for a fixed number of epochs (`--epochs`, so that
+the result does not depend on what else the machine runs) or a time budget (`--minutes`),
+and scores
 greedy search on the held-out test split by source length. It writes
 `benchmarks/results/reverse_source.json` and `.md` (`--name` for another name).
 
     .venv/bin/python benchmarks/reverse_source.py                # copy, reverse and dates
-    .venv/bin/python benchmarks/reverse_source.py --corpus spa-eng --minutes 15 \\
+    .venv/bin/python benchmarks/reverse_source.py --corpus spa-eng --epochs 5 \\
         --name reverse_source_spa_eng
 
 Tasks train with the CLI's defaults (to convergence: early stopping with patience 3, the
@@ -50,14 +52,14 @@ def _run_task(name, config, seed, out):
     return trained, task_splits(trained.meta["data"])[2]
 
 
-def _run_corpus(corpus, config, seed, out, minutes):
+def _run_corpus(corpus, config, seed, out, epochs, minutes):
     from keras_s2s.data.recorded import recorded_split
 
     description = {"corpus": corpus}
     trained = train(recorded_split(description, "train"), recorded_split(description, "dev"),
                     out, config, source_vocab_size=5000, target_vocab_size=5000,
-                    epochs=1000, batch_size=64, learning_rate=1e-3, patience=3,
-                    plateau_decay=0.5, max_minutes=minutes, seed=seed,
+                    epochs=epochs or 1000, batch_size=64, learning_rate=1e-3, patience=3,
+                    plateau_decay=0.5, max_minutes=None if epochs else minutes, seed=seed,
                     data_description=description, verbose=0, tensorboard=False,
                     log=lambda message: None)
     return trained, recorded_split(description, "test")
@@ -67,8 +69,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--corpus", help="a named corpus instead of the tasks (spa-eng)")
+    parser.add_argument("--epochs", type=int,
+                        help="with --corpus: train each model for this many epochs (the best "
+                             "dev loss is kept; no time budget)")
     parser.add_argument("--minutes", type=float, default=15.0,
-                        help="with --corpus: training time per model")
+                        help="with --corpus and no --epochs: training time per model")
     parser.add_argument("--units", type=int, help="default 64 (tasks), 256 (corpus)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--attention", nargs="+", default=["none", "bahdanau"])
@@ -85,7 +90,8 @@ def main():
                         config = _config(attention, reverse_source, units)
                         out = os.path.join(tmp, f"{data}-{attention}-{reverse_source}-{seed}")
                         if args.corpus:
-                            trained, test = _run_corpus(data, config, seed, out, args.minutes)
+                            trained, test = _run_corpus(data, config, seed, out, args.epochs,
+                                                       args.minutes)
                         else:
                             trained, test = _run_task(data, config, seed, out)
                         result = evaluate(trained, test)
@@ -102,7 +108,8 @@ def main():
     report = {"machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
                          f"{platform.python_version()}",
               "load_average_at_end": os.getloadavg(), "training": CONVERGENCE
-              if not args.corpus else {"minutes": args.minutes}, "results": rows}
+              if not args.corpus else ({"epochs": args.epochs} if args.epochs
+                                       else {"minutes": args.minutes}), "results": rows}
     os.makedirs(RESULTS, exist_ok=True)
     write_json(os.path.join(RESULTS, f"{args.name}.json"), report)
     write_text(os.path.join(RESULTS, f"{args.name}.md"), markdown(rows))
