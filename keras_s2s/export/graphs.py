@@ -10,8 +10,9 @@ Three functions, each a `tf.function` with named inputs and a dict of named outp
   `logits (batch, vocab)`, `next_<state name>` and `attention (batch, src_len)`;
 - `greedy`: `source_ids` -> `tokens (batch, max_decode_length) int32` and
   `lengths (batch,) int32`: the whole greedy loop in one graph (`tf.while_loop`), so a
-  device calls it once. Row `i` holds `lengths[i]` generated tokens, then the end token
-  (when it was generated), then padding;
+  device calls it once; a row leaves the loop's batch when it ends. Row `i` holds
+  `lengths[i]` generated tokens, then the end token (when it was generated), then
+  padding;
 - `beam`: `source_ids` and `length_penalty ()` float32 -> the `beam_size` best
   hypotheses of each source, best first: `tokens (batch, beam, max_decode_length)`,
   `lengths`, `scores`, `ranking_scores`, `finished (batch, beam)` and `count (batch,)`
@@ -101,35 +102,55 @@ class ExportGraphs(tf.Module):
         return named_step(self.decoder, token_ids, state, memory)
 
     def greedy(self, source_ids, encoder_rnn=None):
-        """The whole greedy loop: `source_ids` -> `tokens` and `lengths`."""
+        """The whole greedy loop: `source_ids` -> `tokens` and `lengths`.
+
+        A row leaves the batch at the step its end token is chosen: the loop carries only
+        the rows still going (their state, their memory and their index in the batch),
+        so a batch of sentences of mixed lengths costs the decoder steps its sentences
+        need, not `batch x longest`. Each token is written into the full-batch buffer at
+        its row's index.
+        """
         state, memory = contract.split_encoded(self.encode(source_ids, encoder_rnn),
                                                self.state_names, self.memory_names)
         batch = tf.shape(source_ids)[0]
         steps = self.max_decode_length
-        # A preallocated buffer written with a one-hot mask keeps every shape static
-        # inside the loop (TFLite refuses dynamically shaped TensorArrays).
+        # A preallocated buffer written with a one-hot mask keeps the output's shape
+        # static inside the loop (TFLite refuses dynamically shaped TensorArrays).
         tokens = tf.zeros(tf.stack([batch, steps]), tf.int32)
         lengths = tf.zeros(tf.stack([batch]), tf.int32)
-        finished = tf.zeros(tf.stack([batch]), tf.bool)
+        rows = tf.range(batch)
         previous = tf.fill(tf.stack([batch]), START_ID)
 
-        def keep_going(t, previous, state, tokens, lengths, finished):
-            return tf.logical_and(t < steps, tf.logical_not(tf.reduce_all(finished)))
+        def keep_going(t, previous, rows, state, memory, tokens, lengths):
+            return tf.logical_and(t < steps, tf.size(rows) > 0)
 
-        def one_step(t, previous, state, tokens, lengths, finished):
+        def one_step(t, previous, rows, state, memory, tokens, lengths):
             logits, new_state, _ = contract.split_step_outputs(
                 self._step(previous, {**state, **memory}), self.state_names)
             chosen = tf.argmax(logits, axis=-1, output_type=tf.int32)
-            chosen = tf.where(finished, PAD_ID, chosen)
             at_t = tf.cast(tf.equal(tf.range(steps), t), tf.int32)
-            tokens = tokens + tf.expand_dims(chosen, 1) * tf.expand_dims(at_t, 0)
-            ends = tf.equal(chosen, END_ID)
-            lengths = lengths + tf.cast(tf.logical_not(finished | ends), tf.int32)
-            return t + 1, chosen, new_state, tokens, lengths, finished | ends
+            to_rows = tf.expand_dims(rows, 1)
+            placed = tf.scatter_nd(to_rows, chosen, tf.stack([batch]))
+            tokens = tokens + tf.expand_dims(placed, 1) * tf.expand_dims(at_t, 0)
+            going = tf.not_equal(chosen, END_ID)
+            lengths = lengths + tf.scatter_nd(to_rows, tf.cast(going, tf.int32),
+                                              tf.stack([batch]))
+            keep = tf.cast(tf.reshape(tf.where(going), [-1]), tf.int32)
 
-        _, _, _, tokens, lengths, _ = tf.while_loop(
-            keep_going, one_step,
-            (tf.constant(0), previous, state, tokens, lengths, finished),
+            def still(values):
+                return {name: tf.gather(value, keep) for name, value in values.items()}
+
+            return (t + 1, tf.gather(chosen, keep), tf.gather(rows, keep), still(new_state),
+                    still(memory), tokens, lengths)
+
+        def any_batch(value):
+            return tf.TensorShape([None]).concatenate(value.shape[1:])
+
+        loop = (tf.constant(0), previous, rows, state, memory, tokens, lengths)
+        _, _, _, _, _, tokens, lengths = tf.while_loop(
+            keep_going, one_step, loop,
+            shape_invariants=(tf.TensorShape([]),) + tf.nest.map_structure(any_batch, loop[1:5])
+            + (tokens.shape, lengths.shape),
             maximum_iterations=steps,
         )
         return {"tokens": tokens, "lengths": lengths}

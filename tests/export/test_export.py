@@ -370,6 +370,35 @@ def test_tflite_whole_loop_does_not_depend_on_earlier_calls(tmp_path):
                         "differently from Keras")
 
 
+def test_rows_leave_the_whole_greedy_loop_when_they_end():
+    """The greedy graph steps only the rows still going: at step `t` (from 0), the rows
+    that have not chosen the end token before it. Run eagerly, its loop is a Python loop,
+    so the rows of each decoder step can be counted."""
+    model = build_seq2seq(**GRID[-1].kwargs())
+    make_half_the_rows_end(model, KerasBackend(model, MAX_DECODE_LENGTH).inference)
+    graphs = ExportGraphs(model, MAX_DECODE_LENGTH)
+    rows_per_step, step = [], graphs._step
+
+    def counting_step(token_ids, inputs):
+        rows_per_step.append(int(token_ids.shape[0]))
+        return step(token_ids, inputs)
+
+    graphs._step = counting_step
+    sources = source_batches()[0]
+    found = graphs.greedy(sources)
+    tokens, lengths = found["tokens"].numpy(), found["lengths"].numpy()
+    ended = [n < MAX_DECODE_LENGTH and row[n] == END_ID for row, n in zip(tokens, lengths)]
+    assert 0 < sum(ended) < len(sources), (tokens, lengths)  # rows that end, rows that do not
+    # A row that ends at step n (its end token at position n) is stepped n + 1 times.
+    steps = [n + 1 if end else MAX_DECODE_LENGTH for n, end in zip(lengths, ended)]
+    assert rows_per_step == [sum(s > t for s in steps) for t in range(max(steps))]
+    # And the tokens are those of the stepwise search.
+    assert whole_loop_hypotheses(types.SimpleNamespace(
+        greedy_loop=lambda s: (tokens, lengths)), sources) == [
+        (h.tokens, h.finished) for h in KerasBackend(model, MAX_DECODE_LENGTH).inference.greedy(
+            sources, **DECODE)]
+
+
 # === A trained dates model, exported as a bundle ===
 
 DATES_CONFIG = {"units": 32, "embedding_dim": 16, "attention": "bahdanau",
