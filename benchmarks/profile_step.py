@@ -200,8 +200,8 @@ def litert_profile(path, signature, calls, threads, repeats):
 
 
 def batch_one_rows(calls):
-    """LiteRT's encoder takes one source per call: the rows of each batch, each at its
-    own length."""
+    """For a bundle whose LiteRT encoder takes one source per call (exported before the
+    batched TFLite encoder): the rows of each batch, each at its own length."""
     rows = []
     for inputs in calls:
         for row in inputs[contract.SOURCE_IDS]:
@@ -256,9 +256,11 @@ def markdown(result):
             f"{row['onnx']['ms_per_call']} | {row['onnx']['session_run_mean_ms']} | "
             f"{row['onnx']['kernels_ms']} | {row['tflite']['xnnpack_ms']} | "
             f"{row['tflite']['builtin_ms']} |")
+    per_row = " (per row)" if result.get("litert_encoder_row_by_row", True) else ""
     lines += ["", "## The encoder, per call (median ms)", "",
               "| batch | threads | ONNX Runtime run(), unprofiled | ONNX run() mean, "
-              "profiled | ONNX kernels (mean) | LiteRT XNNPACK (per row) | LiteRT builtin (per row) |",
+              f"profiled | ONNX kernels (mean) | LiteRT XNNPACK{per_row} | "
+              f"LiteRT builtin{per_row} |",
               "|---|---|---|---|---|---|---|"]
     for row in result["encoder"]:
         lines.append(
@@ -313,6 +315,8 @@ def main():
         export_bundle(model_dir, args.bundle, formats=["tflite", "onnx"], whole_loop=False,
                       check_size=20)
     bundle = runtime.Bundle(args.bundle)
+    # Bundles exported before the batched TFLite encoder encode one source per call.
+    row_by_row = bundle.meta["formats"]["tflite"].get("encoder_batch_size", 1) == 1
     load_at_start = os.getloadavg()[0]
     sources = spread(test_sources(meta, model_dir), args.sentences)
     translator = runtime.load(args.bundle, backend="onnx")
@@ -338,7 +342,8 @@ def main():
                 "onnx": onnx_profile(bundle.file("onnx", "encoder"), encoder_calls, threads,
                                      args.repeats),
                 "tflite": litert_profile(bundle.file("tflite", "encoder"), "encode",
-                                         batch_one_rows(encoder_calls), threads, args.repeats),
+                                         batch_one_rows(encoder_calls) if row_by_row
+                                         else encoder_calls, threads, args.repeats),
             })
             print(f"   step: ONNX {step[-1]['onnx']['ms_per_call']} ms, LiteRT "
                   f"{step[-1]['tflite']['xnnpack_ms']} ms, numpy floor "
@@ -353,6 +358,7 @@ def main():
         "load_average": {"start": round(load_at_start, 2), "end": round(os.getloadavg()[0], 2)},
         "sentences": len(sources), "repeats": args.repeats,
         "steps": {batch: len(recorded[batch][1]) for batch in BATCHES},
+        "litert_encoder_row_by_row": row_by_row,
         "step": step, "encoder": encoder,
     }
     write_json(os.path.join(RESULTS, f"{args.name}.json"), result)
