@@ -14,8 +14,9 @@ Each setting is timed over its sentences after a short warm-up (text in, text ou
 slow spell of a shared machine hits both; the report gives the median round. Writes `benchmarks/results/compare_checkouts.{json,md}`; run it on a quiet machine
 (the report records the load average).
 
-A change to the export (a faster graph for the same model) is measured the same way
-with `--before-bundle`: the before checkout decodes that bundle, the after checkout
+`--whole-loop` times the bundles' whole-loop graphs (one call per batch) instead of
+the step-by-step loop. A change to the export (a faster graph for the same model) is
+measured the same way with `--before-bundle`: the before checkout decodes that bundle, the after checkout
 `--bundle` (export both from the same Keras model, one with each checkout). The report
 then counts the sentences whose output differs instead of failing on them, since
 another graph may round differently.
@@ -48,14 +49,16 @@ from keras_s2s import runtime
 assert os.path.dirname(keras_s2s.__file__) == os.path.join(checkout, "keras_s2s")
 sources = json.load(open(sources))
 settings = json.loads(sys.argv[5])
+whole_loop = sys.argv[7] == "whole_loop"
 result = {}
 for backend in json.loads(sys.argv[6]):
     translator = runtime.load(bundle, backend=backend, num_threads=int(threads))
     for name, batch, beam, count in settings:
         texts = sources[:count] if count else sources
-        translator.translate(texts[:8], beam_size=beam, batch_size=batch)
+        options = {"beam_size": beam, "batch_size": batch, "whole_loop": whole_loop}
+        translator.translate(texts[:8], **options)
         began = time.perf_counter()
-        outputs = translator.translate(texts, beam_size=beam, batch_size=batch)
+        outputs = translator.translate(texts, **options)
         seconds = time.perf_counter() - began
         result[backend + "|" + name] = {"seconds": seconds, "sentences": len(texts),
                                         "outputs": outputs}
@@ -63,9 +66,9 @@ print(json.dumps(result))
 """
 
 
-def run_checkout(checkout, bundle, sources_file, threads):
+def run_checkout(checkout, bundle, sources_file, threads, whole_loop=False):
     command = [sys.executable, "-c", WORKER, checkout, bundle, sources_file, str(threads),
-               json.dumps(SETTINGS), json.dumps(BACKENDS)]
+               json.dumps(SETTINGS), json.dumps(BACKENDS), "whole_loop" if whole_loop else "step"]
     done = subprocess.run(command, capture_output=True, text=True, cwd=checkout)
     if done.returncode:
         sys.exit(f"{checkout} failed:\n{done.stderr[-3000:]}")
@@ -77,6 +80,7 @@ def markdown(result):
         "# Before and after: the same bundle on two checkouts", "",
         f"Bundle `{result['bundle']}`{bundles_text(result)}; {result['sentences']} spa-eng test sentences at batch 64, "
         f"the first 100 at batch 1; text in and text out through `keras_s2s.runtime`, "
+        f"{result.get('decoding', 'step by step')}, "
         f"{result['threads']} thread(s); the median of {result['rounds']} rounds that "
         f"alternate the checkouts, each after a short warm-up. Before: "
         f"`{result['before']}` (commit {result['before_commit']}); after: commit "
@@ -121,6 +125,9 @@ def main():
     parser.add_argument("--sentences", type=int, default=512)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--whole-loop", action="store_true",
+                        help="decode with the bundles' whole-loop graphs (greedy and beam "
+                             "in one call per batch) instead of step by step")
     parser.add_argument("--name", default=NAME)
     args = parser.parse_args()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -143,7 +150,8 @@ def main():
             for side, checkout, bundle in (("before", before, before_bundle),
                                            ("after", ROOT, args.bundle)):
                 runs[side].append(
-                    run_checkout(checkout, os.path.abspath(bundle), f.name, args.threads))
+                    run_checkout(checkout, os.path.abspath(bundle), f.name, args.threads,
+                                 args.whole_loop))
     finally:
         os.unlink(f.name)
 
@@ -168,6 +176,7 @@ def main():
         "before_bundle": os.path.relpath(os.path.abspath(before_bundle), ROOT),
         "before_commit": commit_of(before), "after_commit": commit_of(ROOT),
         "sentences": len(sources), "threads": args.threads, "rounds": args.rounds,
+        "decoding": "whole loop" if args.whole_loop else "step by step",
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
                    f"Python {platform.python_version()}",
         "load_before": load_before, "load_after": round(os.getloadavg()[0], 2), "rows": rows,
