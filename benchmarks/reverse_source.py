@@ -7,13 +7,15 @@ source words. This trains the same unidirectional LSTM with and without
 where the target keeps the source's order; reverse, where it runs the other way; dates)
 or, with `--corpus spa-eng`, on real data for a fixed number of epochs (`--epochs`, so that
 the result does not depend on what else the machine runs) or a time budget (`--minutes`),
-and scores
-greedy search on the held-out test split by source length. It writes
-`benchmarks/results/reverse_source.json` and `.md` (`--name` for another name).
+and scores greedy search on the held-out test split by source length. It writes
+`benchmarks/results/reverse_source.json` and `.md` (`--name` for another name) after
+every model, so a stopped run keeps what it measured; with `--models-dir` a corpus run
+keeps its models there, and running it again reuses the finished ones and resumes the
+others from their last checkpoint.
 
     .venv/bin/python benchmarks/reverse_source.py                # copy, reverse and dates
     .venv/bin/python benchmarks/reverse_source.py --corpus spa-eng --epochs 5 \\
-        --name reverse_source_spa_eng
+        --models-dir runs/reverse_source_spa_eng --name reverse_source_spa_eng
 
 Tasks train with the CLI's defaults (to convergence: early stopping with patience 3, the
 learning rate halved after an epoch without a better dev loss, at most 50 epochs).
@@ -28,6 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_s2s.evaluation import evaluate  # noqa: E402
 from keras_s2s.tasks import get_task, task_splits  # noqa: E402
+from keras_s2s.model_files import META_FILE, MODEL_FILE  # noqa: E402
 from keras_s2s.training import train, train_task  # noqa: E402
 from keras_s2s.utils.atomic import write_json, write_text  # noqa: E402
 
@@ -54,10 +57,15 @@ def _run_task(name, config, seed, out):
 
 def _run_corpus(corpus, config, seed, out, epochs, minutes):
     from keras_s2s.data.recorded import recorded_split
+    from keras_s2s.trained_model import TrainedModel
 
     description = {"corpus": corpus}
+    if os.path.exists(os.path.join(out, MODEL_FILE)):  # trained to the end by an earlier run
+        return TrainedModel.load(out), recorded_split(description, "test")
+    resume = os.path.exists(os.path.join(out, META_FILE))
     trained = train(recorded_split(description, "train"), recorded_split(description, "dev"),
-                    out, config, source_vocab_size=5000, target_vocab_size=5000,
+                    out, config, resume=resume, overwrite=not resume,
+                    source_vocab_size=5000, target_vocab_size=5000,
                     epochs=epochs or 1000, batch_size=64, learning_rate=1e-3, patience=3,
                     plateau_decay=0.5, max_minutes=None if epochs else minutes, seed=seed,
                     data_description=description, verbose=0, tensorboard=False,
@@ -78,17 +86,23 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--attention", nargs="+", default=["none", "bahdanau"])
     parser.add_argument("--name", default="reverse_source")
+    parser.add_argument("--models-dir",
+                        help="with --corpus: keep the trained models here (default: a "
+                             "temporary directory); a later run with the same directory "
+                             "reuses the models trained to the end and resumes the others "
+                             "from their last checkpoint")
     args = parser.parse_args()
     units = args.units or (256 if args.corpus else 64)
     datasets = [args.corpus] if args.corpus else args.tasks
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        models = args.models_dir if args.corpus and args.models_dir else tmp
         for data in datasets:
             for attention in args.attention:
                 for reverse_source in (False, True):
                     for seed in args.seeds:
                         config = _config(attention, reverse_source, units)
-                        out = os.path.join(tmp, f"{data}-{attention}-{reverse_source}-{seed}")
+                        out = os.path.join(models, f"{data}-{attention}-{reverse_source}-{seed}")
                         if args.corpus:
                             trained, test = _run_corpus(data, config, seed, out, args.epochs,
                                                        args.minutes)
@@ -105,6 +119,12 @@ def main():
                                                                "by_source_length")}})
                         print(data, attention, reverse_source, seed, result["exact_match"],
                               result["bleu"], flush=True)
+                        # After every model, so a long run that is stopped keeps its rows.
+                        write_report(args, rows)
+    print(markdown(rows))
+
+
+def write_report(args, rows):
     report = {"machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
                          f"{platform.python_version()}",
               "load_average_at_end": os.getloadavg(), "training": CONVERGENCE
@@ -113,7 +133,6 @@ def main():
     os.makedirs(RESULTS, exist_ok=True)
     write_json(os.path.join(RESULTS, f"{args.name}.json"), report)
     write_text(os.path.join(RESULTS, f"{args.name}.md"), markdown(rows))
-    print(markdown(rows))
 
 
 def markdown(rows):
