@@ -129,12 +129,15 @@ class ExportGraphs(tf.Module):
                 self._step(previous, {**state, **memory}), self.state_names)
             chosen = tf.argmax(logits, axis=-1, output_type=tf.int32)
             at_t = tf.cast(tf.equal(tf.range(steps), t), tf.int32)
-            to_rows = tf.expand_dims(rows, 1)
-            placed = tf.scatter_nd(to_rows, chosen, tf.stack([batch]))
-            tokens = tokens + tf.expand_dims(placed, 1) * tf.expand_dims(at_t, 0)
+            def to_batch(values):
+                """The rows still going -> the whole batch (zeros for the others)."""
+                scattered = tf.scatter_nd(tf.expand_dims(rows, 1), values, tf.stack([batch]))
+                scattered.set_shape(lengths.shape)  # a static batch stays static
+                return scattered
+
+            tokens = tokens + tf.expand_dims(to_batch(chosen), 1) * tf.expand_dims(at_t, 0)
             going = tf.not_equal(chosen, END_ID)
-            lengths = lengths + tf.scatter_nd(to_rows, tf.cast(going, tf.int32),
-                                              tf.stack([batch]))
+            lengths = lengths + to_batch(tf.cast(going, tf.int32))
             keep = tf.cast(tf.reshape(tf.where(going), [-1]), tf.int32)
 
             def still(values):
