@@ -362,7 +362,7 @@ def target_rows(results, work, sources, reference):
     for setting, kind, threshold, scope in TARGETS:
         batch, beam = options[setting]
         flop = 2 * work[setting]["macs"] / len(sources[batch])  # per sentence
-        encoder_flop = 2 * work[setting].get("encoder_macs", 0) / len(sources[batch])
+        encoder_flop = 2 * work[setting]["encoder_macs"] / len(sources[batch])
         gflops = reference[f"step_matrices_rows_{batch * beam}"]
         floor_ms = flop / gflops / 1e6
         full_floor_ms = (flop + encoder_flop) / gflops / 1e6
@@ -450,8 +450,8 @@ def markdown(result):
               "speed numpy does the step's matrix products at the setting's rows (batch x "
               "beam), without the encoder, tokenizing or the loop around the steps; the "
               "floor with the encoder adds the encoder's arithmetic on the sentence's "
-              "tokens (" + ", ".join(f"{n} {r}x{c}" for n, r, c in result.get(
-                  "encoder_matrices", [])) + ") at the same speed. \"x floor\" is how far "
+              "tokens (" + ", ".join(f"{n} {r}x{c}" for n, r, c in result["encoder_matrices"])
+              + ") at the same speed. \"x floor\" is how far "
               "the measured figure is from each.", "",
               "| target | decoder | measured | met | measured / target | floor | x floor "
               "| floor with the encoder | x floor with the encoder |",
@@ -459,8 +459,8 @@ def markdown(result):
     for t in result["targets"]:
         lines.append(f"| {t['target']} | {t['decoder']} | {t['measured']} | "
                      f"{'met' if t['met'] else 'missed'} | {t['by']} | {t['floor']} | "
-                     f"{t['ratio_to_floor']:.1f} | {t.get('floor_with_encoder', '-')} | "
-                     f"{t.get('ratio_to_floor_with_encoder', float('nan')):.1f} |")
+                     f"{t['ratio_to_floor']:.1f} | {t['floor_with_encoder']} | "
+                     f"{t['ratio_to_floor_with_encoder']:.1f} |")
     return "\n".join(lines) + "\n"
 
 

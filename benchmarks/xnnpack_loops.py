@@ -184,13 +184,16 @@ def speed(args):
     from keras_s2s import runtime
     from keras_s2s.data.recorded import recorded_split
 
+    from keras_s2s.runtime.backends import LiteRTBackend
+
+    class XnnpackEverywhere(LiteRTBackend):
+        BUILTIN_KERNEL_ROLES = ()
+
     test = [source for source, _ in recorded_split({"corpus": "spa-eng"}, "test")]
-    translators = {"builtin": runtime.load(args.bundle, backend="tflite"),
-                   "xnnpack": runtime.load(args.bundle, backend="tflite")}
-    backend = translators["xnnpack"].backend
-    backend._encoder = backend._runner("encoder", "encode", xnnpack=True)
-    backend.__dict__["_loop"] = backend._runner("translate", "translate", xnnpack=True)
-    backend.__dict__["_beam"] = backend._runner("beam", "beam", xnnpack=True)
+    shipped = runtime.load(args.bundle, backend="tflite")
+    translators = {"builtin": shipped, "xnnpack": runtime.Translator(
+        XnnpackEverywhere(shipped.backend.bundle, shipped.backend.num_threads),
+        shipped.source_tokenizer, shipped.target_tokenizer, shipped.max_decode_length)}
     rows = []
     for batch, count, beam in ((1, 100, 1), (1, 100, 4), (64, 512, 1), (64, 512, 4)):
         sources = spread(test, count)

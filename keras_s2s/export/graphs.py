@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from keras_s2s.decoding import step as contract
 from keras_s2s.models.inference import encode_source, named_features_step, named_step
-from keras_s2s.text.vocabulary import END_ID, PAD_ID, START_ID
+from keras_s2s.text.vocabulary import END_ID, START_ID
 
 
 class ExportGraphs(tf.Module):
@@ -129,6 +129,7 @@ class ExportGraphs(tf.Module):
                 self._step(previous, {**state, **memory}), self.state_names)
             chosen = tf.argmax(logits, axis=-1, output_type=tf.int32)
             at_t = tf.cast(tf.equal(tf.range(steps), t), tf.int32)
+
             def to_batch(values):
                 """The rows still going -> the whole batch (zeros for the others)."""
                 scattered = tf.scatter_nd(tf.expand_dims(rows, 1), values, tf.stack([batch]))

@@ -144,6 +144,13 @@ class LiteRTBackend(BundleBackend):
     """
 
     name = "tflite"
+    # XNNPACK (LiteRT's default CPU delegate) sometimes computes a graph with a WHILE
+    # loop wrongly after its input shape changed between calls (ai-edge-litert 2.3:
+    # about a third of fresh interpreters with Keras's RNN loop; with the batched
+    # encoder's loop, once, in the beam graph of tests/export/test_export.py): the graphs
+    # with a loop run on the builtin kernels, the others on XNNPACK
+    # (`benchmarks/xnnpack_loops.py` measures both sides of this choice).
+    BUILTIN_KERNEL_ROLES = ("encoder", "translate", "beam")
 
     def __init__(self, bundle, num_threads=None):
         super().__init__(bundle)
@@ -151,17 +158,12 @@ class LiteRTBackend(BundleBackend):
         self.num_threads = check_threads(num_threads)
         # Whether the encoding graphs take any batch (None) or one row (1).
         self._row_by_row = bundle.meta["formats"]["tflite"].get("encoder_batch_size", 1) == 1
-        # XNNPACK (LiteRT's default CPU delegate) sometimes computes a graph with a WHILE
-        # loop wrongly after its input shape changed between calls (ai-edge-litert 2.3:
-        # about a third of fresh interpreters with Keras's RNN loop; with the batched
-        # encoder's loop, rarely, in the beam graph of tests/export/test_export.py): the
-        # encoder and the whole loops run on the builtin kernels, the step graph on XNNPACK.
-        self._encoder = self._runner("encoder", "encode", xnnpack=False)
+        self._encoder = self._runner("encoder", "encode")
         self._decoder_step = self._runner("decoder_step", "decode_step")
 
-    def _runner(self, role, signature, xnnpack=True):
+    def _runner(self, role, signature):
         options = {}
-        if not xnnpack:
+        if role in self.BUILTIN_KERNEL_ROLES:
             options["experimental_op_resolver_type"] = (
                 self._litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
         path = self.bundle.file("tflite", role)
@@ -178,11 +180,11 @@ class LiteRTBackend(BundleBackend):
 
     @functools.cached_property
     def _loop(self):
-        return self._runner("translate", "translate", xnnpack=False)
+        return self._runner("translate", "translate")
 
     @functools.cached_property
     def _beam(self):
-        return self._runner("beam", "beam", xnnpack=False)
+        return self._runner("beam", "beam")
 
     def _run_encode(self, source_ids):
         if not self._row_by_row:

@@ -375,7 +375,8 @@ def test_rows_leave_the_whole_greedy_loop_when_they_end():
     that have not chosen the end token before it. Run eagerly, its loop is a Python loop,
     so the rows of each decoder step can be counted."""
     model = build_seq2seq(**GRID[-1].kwargs())
-    make_half_the_rows_end(model, KerasBackend(model, MAX_DECODE_LENGTH).inference)
+    keras = KerasBackend(model, MAX_DECODE_LENGTH)
+    make_half_the_rows_end(model, keras.inference)
     graphs = ExportGraphs(model, MAX_DECODE_LENGTH)
     rows_per_step, step = [], graphs._step
 
@@ -395,8 +396,7 @@ def test_rows_leave_the_whole_greedy_loop_when_they_end():
     # And the tokens are those of the stepwise search.
     assert whole_loop_hypotheses(types.SimpleNamespace(
         greedy_loop=lambda s: (tokens, lengths)), sources) == [
-        (h.tokens, h.finished) for h in KerasBackend(model, MAX_DECODE_LENGTH).inference.greedy(
-            sources, **DECODE)]
+        (h.tokens, h.finished) for h in keras.inference.greedy(sources, **DECODE)]
 
 
 # === A trained dates model, exported as a bundle ===
