@@ -110,8 +110,14 @@ def bundles_text(result):
 
 
 def commit_of(checkout):
-    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                          text=True, cwd=checkout).stdout.strip() or "unknown"
+    """The checkout's commit, marked when its tracked files have changes on top."""
+    def git(*args):
+        return subprocess.run(["git", *args], capture_output=True, text=True,
+                              cwd=checkout).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + (" + uncommitted changes" if git("status", "--porcelain", "--untracked-files=no")
+                     else "")
 
 
 def main():
