@@ -17,7 +17,8 @@ Three functions, each a `tf.function` with named inputs and a dict of named outp
   hypotheses of each source, best first: `tokens (batch, beam, max_decode_length)`,
   `lengths`, `scores`, `ranking_scores`, `finished (batch, beam)` and `count (batch,)`
   (how many of the `beam_size` rows hold a hypothesis): the whole beam search of
-  `keras_s2s.decoding.beam_search` in one graph, its rules step for step.
+  `keras_s2s.decoding.beam_search` in one graph, its rules step for step; a source
+  leaves the loop's batch when it has `beam_size` finished hypotheses.
 
 All three call the model's own layers (`Decoder.step` is the one decoder step), so the
 exports compute what Keras computes.
@@ -167,7 +168,8 @@ class ExportGraphs(tf.Module):
         each step ranks the `2 * beam_size` best extensions of the live beams; those
         among the first `beam_size` that end are kept as finished, the first
         `beam_size` that do not end stay alive. A source is done with `beam_size`
-        finished hypotheses; at `max_decode_length` its live ones count too. Rows are
+        finished hypotheses, and leaves the loop's batch then (as a greedy row does at
+        its end token); at `max_decode_length` its live ones count too. Rows are
         reordered with one-hot matrix products (exact on these values), which every
         converter maps to builtin ops.
         """
@@ -175,119 +177,136 @@ class ExportGraphs(tf.Module):
         slots = 2 * k  # finished hypotheses a source can collect (fewer than k, then k more)
         encoded = self.encode(source_ids, encoder_rnn)
         batch = tf.shape(source_ids)[0]
-        state = {name: _repeat_rows(encoded[name], k) for name in self.state_names}
-        memory = {name: _repeat_rows(encoded[name], k) for name in self.memory_names}
         alpha = tf.cast(length_penalty, tf.float32)
 
         def penalty(length):
             return tf.pow((5.0 + tf.cast(length, tf.float32)) / 6.0, alpha)
 
-        def reorder(rows, values):
-            """`values (batch, m, ...)` -> `(batch, len(rows[0]), ...)`, row `j` of each
-            source being `values[rows[j]]`."""
-            choice = tf.one_hot(rows, tf.shape(values)[1], dtype=tf.float32)
-            flat = tf.reshape(tf.cast(values, tf.float32), tf.stack([batch, tf.shape(values)[1], -1]))
-            picked = tf.matmul(choice, flat)
-            shape = tf.concat([tf.shape(rows), tf.shape(values)[2:]], 0)
-            picked = tf.reshape(picked, shape)
-            picked.set_shape(rows.shape.concatenate(values.shape[2:]))
-            return tf.cast(tf.round(picked), values.dtype) if values.dtype.is_integer else picked
+        def to_batch(sources, values):
+            """Values of some sources -> the whole batch (zeros for the others)."""
+            shape = tf.concat([[batch], tf.shape(values)[1:]], 0)
+            scattered = tf.scatter_nd(tf.expand_dims(sources, 1), values, shape)
+            scattered.set_shape(done["count"].shape.concatenate(values.shape[1:]))  # static stays
+            return scattered
 
-        scores = tf.tile(tf.expand_dims(tf.where(tf.range(k) == 0, 0.0, _NO_SCORE), 0),
-                         tf.stack([batch, 1]))
-        loop = {
-            "t": tf.constant(0),
+        # The finished hypotheses of every source, in the order found.
+        done = {
+            "tokens": tf.zeros(tf.stack([batch, slots, steps]), tf.int32),
+            "scores": tf.fill(tf.stack([batch, slots]), _NO_SCORE),
+            "ranks": tf.fill(tf.stack([batch, slots]), _NO_SCORE),
+            "lengths": tf.zeros(tf.stack([batch, slots]), tf.int32),
+            "count": tf.zeros(tf.stack([batch]), tf.int32),
+        }
+        # The sources still searching (their indices in the batch) and their k live
+        # beams: `k` rows of state and memory per source, scores and tokens so far.
+        live = {
+            "sources": tf.range(batch),
             "tokens": tf.fill(tf.stack([batch * k]), START_ID),
-            "state": state,
-            "scores": scores,
+            "state": {name: _repeat_rows(encoded[name], k) for name in self.state_names},
+            "memory": {name: _repeat_rows(encoded[name], k) for name in self.memory_names},
+            # All beams start equal: keep one, so that the first step has no copies.
+            "scores": tf.tile(tf.expand_dims(tf.where(tf.range(k) == 0, 0.0, _NO_SCORE), 0),
+                              tf.stack([batch, 1])),
             "history": tf.zeros(tf.stack([batch, k, steps]), tf.int32),
-            "done_tokens": tf.zeros(tf.stack([batch, slots, steps]), tf.int32),
-            "done_scores": tf.fill(tf.stack([batch, slots]), _NO_SCORE),
-            "done_ranks": tf.fill(tf.stack([batch, slots]), _NO_SCORE),
-            "done_lengths": tf.zeros(tf.stack([batch, slots]), tf.int32),
-            "done_count": tf.zeros(tf.stack([batch]), tf.int32),
-            "done": tf.zeros(tf.stack([batch]), tf.bool),
         }
 
-        def keep_going(v):
-            return tf.logical_and(v["t"] < steps, tf.logical_not(tf.reduce_all(v["done"])))
+        def keep_going(t, live, done):
+            return tf.logical_and(t < steps, tf.size(live["sources"]) > 0)
 
-        def one_step(v):
-            t = v["t"]
+        def one_step(t, live, done):
+            sources = live["sources"]
             logits, new_state, _ = contract.split_step_outputs(
-                self._step(v["tokens"], {**v["state"], **memory}), self.state_names)
+                self._step(live["tokens"], {**live["state"], **live["memory"]}),
+                self.state_names)
             log_probs = tf.nn.log_softmax(logits)
-            candidates = (tf.reshape(v["scores"], [-1, k, 1])
+            candidates = (tf.reshape(live["scores"], [-1, k, 1])
                           + tf.reshape(log_probs, [-1, k, vocab]))
             top_scores, top = tf.math.top_k(tf.reshape(candidates, [-1, k * vocab]), slots)
             parents, tokens = top // vocab, top % vocab
             ends = tf.equal(tokens, END_ID)
-            live = tf.logical_not(v["done"])[:, None]
             # Extensions that end, among the first k, become finished hypotheses.
-            new_done = ends & (tf.range(slots) < k)[None, :] & (top_scores > _NO_SCORE / 2) & live
-            slot = v["done_count"][:, None] + tf.cumsum(tf.cast(new_done, tf.int32), axis=1) - 1
+            new_done = ends & (tf.range(slots) < k)[None, :] & (top_scores > _NO_SCORE / 2)
+            count = tf.gather(done["count"], sources)                     # (n,)
+            slot = count[:, None] + tf.cumsum(tf.cast(new_done, tf.int32), axis=1) - 1
             into = tf.cast(new_done[:, :, None] & tf.equal(slot[:, :, None], tf.range(slots)),
-                           tf.float32)                                  # (batch, 2k, slots)
-            filled = tf.reduce_max(into, axis=1) > 0                     # (batch, slots)
+                           tf.float32)                                  # (n, 2k, slots)
+            filled = to_batch(sources, tf.cast(tf.reduce_max(into, axis=1) > 0, tf.int32)) > 0
             into_t = tf.transpose(into, [0, 2, 1])
-            parent_history = reorder(parents, v["history"])              # (batch, 2k, steps)
+            parent_history = _reorder(parents, live["history"])        # (n, 2k, steps)
             added_tokens = tf.cast(tf.round(tf.matmul(
                 into_t, tf.cast(parent_history, tf.float32))), tf.int32)
-            added_scores = tf.squeeze(tf.matmul(into_t, top_scores[:, :, None]), -1)
-            done_scores = tf.where(filled, added_scores, v["done_scores"])
-            done_ranks = tf.where(filled, added_scores / penalty(t + 1), v["done_ranks"])
-            done_lengths = tf.where(filled, t, v["done_lengths"])
-            done_count = v["done_count"] + tf.reduce_sum(tf.cast(new_done, tf.int32), axis=1)
+            added_scores = to_batch(sources, tf.squeeze(
+                tf.matmul(into_t, top_scores[:, :, None]), -1))
+            found = tf.reduce_sum(tf.cast(new_done, tf.int32), axis=1)
+            count = count + found
+            done = {
+                "tokens": done["tokens"] + to_batch(sources, added_tokens),
+                "scores": tf.where(filled, added_scores, done["scores"]),
+                "ranks": tf.where(filled, added_scores / penalty(t + 1), done["ranks"]),
+                "lengths": tf.where(filled, t, done["lengths"]),
+                "count": done["count"] + to_batch(sources, found),
+            }
             # The first k extensions that do not end stay alive (2k always hold k).
             alive = tf.logical_not(ends)
             rank = tf.cumsum(tf.cast(alive, tf.int32), axis=1) - 1
             pick = tf.cast(alive[:, :, None] & tf.equal(rank[:, :, None], tf.range(k)),
-                           tf.int32)                                    # (batch, 2k, k)
+                           tf.int32)                                    # (n, 2k, k)
             next_parents = tf.reduce_sum(pick * parents[:, :, None], axis=1)
             next_tokens = tf.reduce_sum(pick * tokens[:, :, None], axis=1)
             next_scores = tf.reduce_sum(tf.cast(pick, tf.float32) * top_scores[:, :, None], axis=1)
-            next_parents = tf.where(live, next_parents, 0)
-            next_tokens = tf.where(live, next_tokens, END_ID)
-            next_scores = tf.where(live, next_scores, _NO_SCORE)
             at_t = tf.cast(tf.equal(tf.range(steps), t), tf.int32)
-            history = reorder(next_parents, v["history"]) + next_tokens[:, :, None] * at_t
+            history = _reorder(next_parents, live["history"]) + next_tokens[:, :, None] * at_t
             state = {}
             for name, value in new_state.items():
-                rows = tf.reshape(value, tf.concat([[batch, k], tf.shape(value)[1:]], 0))
-                state[name] = tf.reshape(reorder(next_parents, rows), tf.shape(value))
+                rows = tf.reshape(value, tf.concat([[-1, k], tf.shape(value)[1:]], 0))
+                state[name] = tf.reshape(_reorder(next_parents, rows), tf.shape(value))
                 state[name].set_shape(value.shape)
-            return {
-                "t": t + 1,
-                "tokens": tf.reshape(next_tokens, [-1]),
-                "state": state,
-                "scores": next_scores,
-                "history": history,
-                "done_tokens": v["done_tokens"] + added_tokens,
-                "done_scores": done_scores,
-                "done_ranks": done_ranks,
-                "done_lengths": done_lengths,
-                "done_count": done_count,
-                "done": v["done"] | (done_count >= k),
-            }
+            # A source with k finished hypotheses is done: it leaves.
+            keep = tf.cast(tf.reshape(tf.where(count < k), [-1]), tf.int32)
+            keep_rows = tf.reshape(keep[:, None] * k + tf.range(k)[None, :], [-1])
 
-        v = tf.while_loop(keep_going, lambda v: (one_step(v),), (loop,),
-                          maximum_iterations=steps)[0]
-        # Candidates: the finished hypotheses in the order found, then (for a source not
-        # done) the live ones; the k best by ranking score, ties in that order.
-        live_ok = tf.logical_not(v["done"])[:, None] & (v["scores"] > _NO_SCORE / 2)
-        done_ok = tf.range(slots)[None, :] < v["done_count"][:, None]
-        ranks = tf.concat([tf.where(done_ok, v["done_ranks"], _NO_SCORE),
-                           tf.where(live_ok, v["scores"] / penalty(v["t"]), _NO_SCORE)], 1)
+            def rows_of(values):
+                return {name: tf.gather(value, keep_rows) for name, value in values.items()}
+
+            return t + 1, {
+                "sources": tf.gather(sources, keep),
+                "tokens": tf.gather(tf.reshape(next_tokens, [-1]), keep_rows),
+                "state": rows_of(state),
+                "memory": rows_of(live["memory"]),
+                "scores": tf.gather(next_scores, keep),
+                "history": tf.gather(history, keep),
+            }, done
+
+        def any_batch(value):
+            return tf.TensorShape([None]).concatenate(value.shape[1:])
+
+        t, live, done = tf.while_loop(
+            keep_going, one_step, (tf.constant(0), live, done),
+            shape_invariants=(tf.TensorShape([]), tf.nest.map_structure(any_batch, live),
+                              tf.nest.map_structure(lambda value: value.shape, done)),
+            maximum_iterations=steps,
+        )
+        # Candidates: the finished hypotheses in the order found, then (for a source
+        # still searching at the length limit) the live ones; the k best by ranking
+        # score, ties in that order.
+        searching = to_batch(live["sources"], tf.ones_like(live["sources"])) > 0
+        scores = tf.where(searching[:, None], to_batch(live["sources"], live["scores"]),
+                          _NO_SCORE)
+        history = to_batch(live["sources"], live["history"])
+        live_ok = scores > _NO_SCORE / 2
+        done_ok = tf.range(slots)[None, :] < done["count"][:, None]
+        ranks = tf.concat([tf.where(done_ok, done["ranks"], _NO_SCORE),
+                           tf.where(live_ok, scores / penalty(t), _NO_SCORE)], 1)
         best_ranks, best = tf.math.top_k(ranks, k)
-        lengths = tf.concat([v["done_lengths"], tf.fill(tf.shape(v["scores"]), v["t"])], 1)
-        finished = tf.concat([tf.ones_like(v["done_lengths"]), tf.zeros_like(v["done_lengths"][:, :k])], 1)
+        lengths = tf.concat([done["lengths"], tf.fill(tf.shape(scores), t)], 1)
+        finished = tf.concat([tf.ones_like(done["lengths"]), tf.zeros_like(done["lengths"][:, :k])], 1)
         count = tf.reduce_sum(tf.cast(done_ok, tf.int32), 1) + tf.reduce_sum(tf.cast(live_ok, tf.int32), 1)
         return {
-            "tokens": reorder(best, tf.concat([v["done_tokens"], v["history"]], 1)),
-            "lengths": reorder(best, lengths),
-            "scores": reorder(best, tf.concat([v["done_scores"], v["scores"]], 1)),
+            "tokens": _reorder(best, tf.concat([done["tokens"], history], 1)),
+            "lengths": _reorder(best, lengths),
+            "scores": _reorder(best, tf.concat([done["scores"], scores], 1)),
             "ranking_scores": best_ranks,
-            "finished": reorder(best, finished),
+            "finished": _reorder(best, finished),
             "count": tf.minimum(count, k),
         }
 
@@ -371,6 +390,19 @@ class ExportGraphs(tf.Module):
 # The score of an empty beam slot (finite: some converters and runtimes handle -inf
 # poorly); any real score is far above half of it.
 _NO_SCORE = -1e30
+
+
+def _reorder(rows, values):
+    """`values (n, m, ...)` -> `(n, len(rows[0]), ...)`, row `j` of each source being
+    `values[rows[j]]`: a one-hot matrix product (exact on these values), which every
+    converter maps to builtin ops."""
+    choice = tf.one_hot(rows, tf.shape(values)[1], dtype=tf.float32)
+    flat = tf.reshape(tf.cast(values, tf.float32),
+                      tf.stack([tf.shape(values)[0], tf.shape(values)[1], -1]))
+    picked = tf.reshape(tf.matmul(choice, flat),
+                        tf.concat([tf.shape(rows), tf.shape(values)[2:]], 0))
+    picked.set_shape(rows.shape.concatenate(values.shape[2:]))
+    return tf.cast(tf.round(picked), values.dtype) if values.dtype.is_integer else picked
 
 
 def _repeat_rows(value, times):

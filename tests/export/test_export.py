@@ -399,6 +399,54 @@ def test_rows_leave_the_whole_greedy_loop_when_they_end():
         (h.tokens, h.finished) for h in keras.inference.greedy(sources, **DECODE)]
 
 
+
+def test_sources_leave_the_whole_beam_loop_when_they_are_done():
+    """The beam graph steps only the sources still searching: a source leaves at the
+    step it has `beam_size` finished hypotheses. Run eagerly, the rows of each decoder
+    step can be counted: a source whose n-best are all finished (so it was done by the
+    step its longest one ended) is not stepped after that step; a source with a live
+    hypothesis among them was never done, and is stepped at every step."""
+    model = build_seq2seq(**GRID[-1].kwargs())
+    keras = KerasBackend(model, MAX_DECODE_LENGTH)
+    graphs = ExportGraphs(model, MAX_DECODE_LENGTH, beam_size=BEAM_SIZE)
+    rows_per_step, step = [], graphs._step
+
+    def counting_step(token_ids, inputs):
+        rows_per_step.append(int(token_ids.shape[0]))
+        return step(token_ids, inputs)
+
+    graphs._step = counting_step
+    # Raise the end token's bias until, in some batch, sources end at different steps
+    # (an untrained model's beams hardly ever end).
+    margins = np.concatenate([end_margins(keras.inference, s) for s in source_batches()])
+    bias = model.decoder.output_dense.bias
+    original = np.array(bias.numpy())
+    mixed = 0
+    for below in np.linspace(0.5, 0.0, 11):
+        values = original.copy()
+        values[END_ID] += margins.max() - below
+        bias.assign(values)
+        for sources in source_batches():
+            rows_per_step.clear()
+            found = {name: value.numpy() for name, value in graphs.beam(sources, 0.0).items()}
+            all_finished = found["finished"].all(axis=1)
+            done_by = np.where(all_finished, found["lengths"].max(axis=1), MAX_DECODE_LENGTH)
+            steps = len(rows_per_step)
+            assert steps == done_by.max() + 1 or steps == MAX_DECODE_LENGTH
+            for t, rows in enumerate(rows_per_step):
+                assert rows % BEAM_SIZE == 0
+                assert BEAM_SIZE * np.sum(~all_finished) <= rows <= BEAM_SIZE * np.sum(done_by >= t)
+            mixed += done_by.min() + 1 < steps
+            state, memory = keras.encode(sources)
+            expected = decoding.beam_search(keras.step, state, memory, beam_size=BEAM_SIZE,
+                                            n_best=BEAM_SIZE, **DECODE)
+            for i, hypotheses in enumerate(expected):
+                assert found["count"][i] == len(hypotheses)
+                for j, h in enumerate(hypotheses):
+                    assert found["tokens"][i, j, :found["lengths"][i, j]].tolist() == h.tokens
+                    assert bool(found["finished"][i, j]) == h.finished
+    assert mixed, "no batch had a source leave before the others: the test shows nothing"
+
 # === A trained dates model, exported as a bundle ===
 
 DATES_CONFIG = {"units": 32, "embedding_dim": 16, "attention": "bahdanau",
