@@ -22,7 +22,7 @@ median over the recorded steps (each replayed `--repeats` times). Writes
 the report) and run it on a quiet machine.
 
     .venv/bin/python benchmarks/profile_step.py [--model saved_models/spa_eng] \\
-        [--bundle runs/profile-spa_eng] [--sentences 20] [--repeats 3]
+        [--bundle runs/profile-spa_eng] [--sentences 512] [--repeats 3]
 """
 
 import argparse
@@ -63,8 +63,9 @@ def median_ms(seconds):
 
 def record_steps(translator, sources, batch_size, max_length):
     """`(encoder inputs, step inputs)` of greedy decoding of `sources` in batches of
-    `batch_size`: the arrays each graph is called with, in order. Only the steps of whole
-    batches are kept (finished rows leave a batch as decoding goes on), so every
+    `batch_size`: the arrays each graph is called with, in order. The sources are batched
+    by length, as `Translator.decode` batches them (little padding). Only the steps of
+    whole batches are kept (finished rows leave a batch as decoding goes on), so every
     recorded step has `batch_size` rows, the last batch's excepted."""
     encoder_calls, step_calls = [], []
 
@@ -74,7 +75,7 @@ def record_steps(translator, sources, batch_size, max_length):
                 contract.step_inputs(np.asarray(token_ids, np.int32), state, memory))
         return translator.backend.step(token_ids, state, memory)
 
-    ids = translator.tokenize_sources(sources)
+    ids = sorted(translator.tokenize_sources(sources), key=len)
     for start in range(0, len(ids), batch_size):
         rows = [row for row in ids[start:start + batch_size] if row]
         width = max(len(row) for row in rows)
@@ -237,8 +238,9 @@ def markdown(result):
         "# Where a decoder step's time goes",
         "",
         f"Model `{result['model']}` ({result['architecture_summary']}); step inputs recorded "
-        f"from greedy decoding of {result['sentences']} spa-eng test sentences "
-        f"({result['steps'][1]} steps at batch 1, {result['steps'][64]} at batch 64), each "
+        f"from greedy decoding of {result['sentences']} spa-eng test sentences, batched by "
+        f"length as the runtime batches them (the first 20 at batch 1; "
+        f"{result['steps'][1]} steps at batch 1, {result['steps'][64]} at batch 64), each "
         f"replayed {result['repeats']} times. Machine: {result['machine']}; load average "
         f"{result['load_average']['start']} at the start, {result['load_average']['end']} at "
         f"the end. Threads: 1, and each runtime's default (`default`). Produced by "
@@ -300,7 +302,7 @@ def main():
     parser.add_argument("--bundle", default=os.path.join(ROOT, "runs", "profile-spa_eng"),
                         help="float32 TFLite and ONNX step graphs of the model (exported "
                              "there if missing)")
-    parser.add_argument("--sentences", type=int, default=64,
+    parser.add_argument("--sentences", type=int, default=512,
                         help="test sentences decoded (batch 1: the first 20 of them)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--name", default=NAME)

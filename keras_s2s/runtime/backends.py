@@ -235,37 +235,48 @@ class OnnxBackend(BundleBackend):
         bundle: a `Bundle`.
         num_threads: intra-op threads of each session (default: the cores this process
             may use, at most 4; 0: the runtime's own default; `keras_s2s.runtime.threads`).
-        spinning: whether the pool's threads spin-wait for work between calls. By
-            default they do not when there are several: between two `run()` calls the
-            decoding loop works in Python on the same cores, and spinning threads take
-            them from it (`benchmarks/threads.py`). `True` suits a server whose cores
-            are the session's alone.
+        spinning: whether the pool's threads spin-wait for work. By default, with
+            several threads, the graphs called once per batch (`translate`, `beam`:
+            the whole search is inside one `run()`, `LOOP_ROLES`) spin, so that each of
+            the loop's ops finds the threads awake; the graphs the Python decoding loop
+            calls (`encoder`, `decoder_step`) do not, since between two of their calls
+            that loop works in Python on the same cores and spinning threads take them
+            from it (`benchmarks/threads.py`). `True` or `False` sets every graph alike
+            (`True` suits a server whose cores are the session's alone).
         providers: ONNX Runtime execution providers (default: CPU).
     """
 
     name = "onnx"
+    # The graphs whose sessions spin by default (see `spinning`).
+    LOOP_ROLES = ("translate", "beam")
 
     def __init__(self, bundle, num_threads=None, spinning=None,
                  providers=("CPUExecutionProvider",)):
         super().__init__(bundle)
         self._ort = _import("onnxruntime", "onnxruntime")
-        self._options = self._ort.SessionOptions()
         self.num_threads = check_threads(num_threads)
-        self._options.intra_op_num_threads = self.num_threads
-        if spinning is None and self.num_threads > 1:
-            spinning = False
-        if spinning is not None:
-            self._options.add_session_config_entry(
-                "session.intra_op.allow_spinning", "1" if spinning else "0")
+        self._spinning = spinning
         self._providers = list(providers)
         self._encoder = self._session("encoder")
         self._decoder_step = self._session("decoder_step")
+
+    def session_options(self, role):
+        """The `onnxruntime.SessionOptions` of the graph `role` (threads, spinning)."""
+        options = self._ort.SessionOptions()
+        options.intra_op_num_threads = self.num_threads
+        spinning = self._spinning
+        if spinning is None and self.num_threads > 1:
+            spinning = role in self.LOOP_ROLES
+        if spinning is not None:
+            options.add_session_config_entry(
+                "session.intra_op.allow_spinning", "1" if spinning else "0")
+        return options
 
     def _session(self, role):
         path = self.bundle.file("onnx", role)
         try:
             return self._ort.InferenceSession(
-                path, sess_options=self._options, providers=self._providers)
+                path, sess_options=self.session_options(role), providers=self._providers)
         except Exception as e:  # onnxruntime's errors share no base class but Exception
             raise _load_error(path, "ONNX Runtime", e) from None
 

@@ -6,8 +6,9 @@ container's cpuset, a batch scheduler's allocation), and a pool larger than that
 its threads wait for each other. So the default here is the cores the process may use,
 at most `MAX_DEFAULT_THREADS`; `num_threads=` (or `keras-s2s translate --threads N`) sets
 it, and 0 leaves the choice to the runtime. ONNX Runtime's pool threads also stop
-spin-waiting between calls when there are several (`OnnxBackend(spinning=...)`): the
-decoding loop runs in Python on the same cores between two calls. `benchmarks/threads.py`
+spin-waiting when there are several (`OnnxBackend(spinning=...)`) in the graphs that the
+Python decoding loop calls, which runs on the same cores between two calls; in the graphs
+that decode a whole batch in one call they spin. `benchmarks/threads.py`
 measures these choices at batch 1 and 64 on both runtimes, on all cores and pinned to one
 (`benchmarks/results/threads.md`).
 

@@ -49,7 +49,7 @@ def test_pinned_to_one_core_each_runtime_gets_one_thread():
         f"onnx = runtime.load({BUNDLE!r}, backend='onnx').backend\n"
         f"tflite = runtime.load({BUNDLE!r}, backend='tflite').backend\n"
         "print(json.dumps({'onnx': onnx.num_threads, 'tflite': tflite.num_threads,\n"
-        "                  'intra_op': onnx._options.intra_op_num_threads,\n"
+        "                  'intra_op': onnx.session_options('decoder_step').intra_op_num_threads,\n"
         "                  'cores': len(os.sched_getaffinity(0))}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -58,19 +58,25 @@ def test_pinned_to_one_core_each_runtime_gets_one_thread():
     assert seen == {"onnx": 1, "tflite": 1, "intra_op": 1, "cores": 1}
 
 
-def test_onnx_pool_threads_do_not_spin_unless_asked():
-    """Several ONNX Runtime threads wait without spinning between calls (the decoding
-    loop needs the cores then); `spinning=True` restores ONNX Runtime's way, and its own
-    default (0 threads) is left as it is."""
-    def spinning(**options):
+def test_onnx_pool_threads_spin_only_inside_the_whole_loop_graphs_unless_asked():
+    """Several ONNX Runtime threads wait without spinning between the calls of the
+    Python decoding loop (the loop needs the cores then) and spin in the graphs that
+    decode a whole batch in one call; `spinning=True` or `False` sets every graph, and
+    ONNX Runtime's own default (0 threads) is left as it is."""
+    def spinning(role, **options):
         backend = runtime.load(BUNDLE, backend="onnx", **options).backend
-        return backend._options.get_session_config_entry("session.intra_op.allow_spinning")
+        return backend.session_options(role).get_session_config_entry(
+            "session.intra_op.allow_spinning")
 
-    assert spinning(num_threads=2) == "0"
-    assert spinning(num_threads=2, spinning=True) == "1"
-    assert spinning(num_threads=1, spinning=False) == "0"
+    for role in ("encoder", "decoder_step"):
+        assert spinning(role, num_threads=2) == "0"
+        assert spinning(role, num_threads=2, spinning=True) == "1"
+    for role in ("translate", "beam"):
+        assert spinning(role, num_threads=2) == "1"
+        assert spinning(role, num_threads=2, spinning=False) == "0"
+    assert spinning("decoder_step", num_threads=1, spinning=False) == "0"
     with pytest.raises(Exception):  # not set: ONNX Runtime's own default applies
-        spinning(num_threads=0)
+        spinning("translate", num_threads=0)
 
 
 @pytest.mark.parametrize("backend", ["tflite", "onnx"])
