@@ -15,7 +15,8 @@ again on another LiteRT:
   builtin kernels' (a difference above 1e-3 counts as wrong);
 - **speed** (`--bundle`): a bundle's whole-loop greedy and beam graphs on spa-eng test
   sentences, text in and text out, with the loop graphs on the builtin kernels (as
-  shipped) and on XNNPACK, alternating, the median of `--rounds`.
+  shipped) and on XNNPACK, alternating, the median of `--rounds`; where the n-best
+  lists differ, whether only near ties changed places (rounding) or a score is off.
 
     .venv/bin/python benchmarks/xnnpack_loops.py [--variants 8] [--calls 300] \\
         [--fresh 30] [--bundle runs/spa_eng-all]
@@ -45,6 +46,8 @@ RESULTS = os.path.join(ROOT, "benchmarks", "results")
 NAME = "xnnpack_loops"
 LOOP_GRAPHS = {"encoder": "encode", "translate": "translate", "beam": "beam"}
 VOCAB, MAX_DECODE_LENGTH, TOLERANCE = 20, 10, 1e-3
+# Ranking scores closer than this may come out in either order between two kernels.
+NEAR_TIE = 1e-4
 
 # Run in a child process: the builtin kernels' outputs against XNNPACK's, on one
 # long-lived interpreter (every call) and on `fresh` new ones (the first call each).
@@ -184,16 +187,9 @@ def speed(args):
     from keras_s2s import runtime
     from keras_s2s.data.recorded import recorded_split
 
-    from keras_s2s.runtime.backends import LiteRTBackend
-
-    class XnnpackEverywhere(LiteRTBackend):
-        BUILTIN_KERNEL_ROLES = ()
-
     test = [source for source, _ in recorded_split({"corpus": "spa-eng"}, "test")]
-    shipped = runtime.load(args.bundle, backend="tflite")
-    translators = {"builtin": shipped, "xnnpack": runtime.Translator(
-        XnnpackEverywhere(shipped.backend.bundle, shipped.backend.num_threads),
-        shipped.source_tokenizer, shipped.target_tokenizer, shipped.max_decode_length)}
+    translators = {"builtin": runtime.load(args.bundle, backend="tflite"),
+                   "xnnpack": runtime.load(args.bundle, backend="tflite", xnnpack_loops=True)}
     rows = []
     for batch, count, beam in ((1, 100, 1), (1, 100, 4), (64, 512, 1), (64, 512, 4)):
         sources = spread(test, count)
@@ -201,16 +197,54 @@ def speed(args):
         options = {"batch_size": batch, "beam_size": beam, "whole_loop": True}
         for _ in range(args.rounds):
             for name, translator in translators.items():
-                translator.translate(sources[:8], **options)
+                translator.decode(sources[:8], **options)
                 began = time.perf_counter()
-                outputs[name] = translator.translate(sources, **options)
+                outputs[name] = translator.decode(sources, n_best=beam, **options)
                 rates[name].append(len(sources) / (time.perf_counter() - began))
         row = {"batch": batch, "beam": beam, "sentences": len(sources),
                **{name: round(statistics.median(r), 1) for name, r in rates.items()},
-               "identical": outputs["builtin"] == outputs["xnnpack"]}
+               **compare_hypotheses(outputs["builtin"], outputs["xnnpack"])}
         print("  ", row, flush=True)
         rows.append(row)
     return rows
+
+
+def compare_hypotheses(builtin, xnnpack):
+    """How the n-best lists of two runs differ: `differing` sources (any token); of those,
+    `near_ties`: the sources whose lists differ only where the builtin run's ranking
+    scores are within NEAR_TIE of each other (the same search, rounding otherwise); and
+    `largest_score_difference`: over the hypotheses both runs found, how far apart their
+    scores are (a miscomputation shows here)."""
+    if any(h.ranking_score is None for hypotheses in builtin for h in hypotheses):
+        # The greedy graph gives tokens only.
+        differing = sum([h.tokens for h in a] != [h.tokens for h in b]
+                        for a, b in zip(builtin, xnnpack))
+        return {"identical": differing == 0, "differing": differing}
+    differing = ties = 0
+    largest = 0.0
+    for ours, theirs in zip(builtin, xnnpack):
+        scores = {tuple(h.tokens): h.ranking_score for h in ours}
+        for h in theirs:
+            if tuple(h.tokens) in scores:
+                largest = max(largest, abs(scores[tuple(h.tokens)] - h.ranking_score))
+        if [h.tokens for h in ours] == [h.tokens for h in theirs]:
+            continue
+        differing += 1
+        # Near tie: every place the lists differ, the builtin run's hypothesis there is
+        # within NEAR_TIE of a neighbour's ranking score (the order is a rounding choice),
+        # or the other run's hypothesis there scores within NEAR_TIE of it.
+        ranks = [h.ranking_score for h in ours]
+        tie = True
+        for j, (a, b) in enumerate(zip(ours, theirs)):
+            if a.tokens == b.tokens:
+                continue
+            neighbours = [abs(ranks[j] - ranks[i]) for i in (j - 1, j + 1) if 0 <= i < len(ranks)]
+            if not (min(neighbours, default=np.inf) <= NEAR_TIE
+                    or abs(a.ranking_score - b.ranking_score) <= NEAR_TIE):
+                tie = False
+        ties += tie
+    return {"identical": differing == 0, "differing": differing, "near_ties": ties,
+            "largest_score_difference": float(f"{largest:.3g}")}
 
 
 def markdown(result):
@@ -238,12 +272,19 @@ def markdown(result):
         lines += [f"## Speed: bundle `{result['bundle']}`, whole loop, text in and text out",
                   "", f"Sentences per second, the median of {result['rounds']} alternating "
                   "rounds; the runtime's default threads.", "",
+                  f"Outputs: the sources whose n-best lists differ; of those, near ties "
+                  f"(the lists differ only where ranking scores are within {NEAR_TIE} of "
+                  "each other); and the largest difference between the two runs' scores "
+                  "of the same hypothesis.", "",
                   "| batch | beam | builtin kernels (shipped) | XNNPACK | XNNPACK / builtin "
-                  "| outputs |", "|---:|---:|---:|---:|---:|---|"]
+                  "| sources differing | of which near ties | largest score difference |",
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in result["speed"]:
             lines.append(f"| {r['batch']} | {r['beam']} | {r['builtin']:,.1f} | "
                          f"{r['xnnpack']:,.1f} | {r['xnnpack'] / r['builtin']:.2f}x | "
-                         f"{'identical' if r['identical'] else 'differ'} |")
+                         f"{r.get('differing', 0 if r['identical'] else '?')} of "
+                         f"{r['sentences']} | {r.get('near_ties', '-')} | "
+                         f"{r.get('largest_score_difference', '-')} |")
     return "\n".join(lines) + "\n"
 
 

@@ -69,8 +69,8 @@ def load(path, backend="tflite", verify=True, **options):
             `Bundle`.
         backend: `"tflite"`, `"onnx"`, `"savedmodel"` or `"keras"`.
         verify: check the sha256 of the files the backend uses first.
-        **options: backend options (`num_threads` for tflite and onnx, `spinning` for
-            onnx).
+        **options: backend options (`num_threads` for tflite and onnx, `xnnpack_loops`
+            for tflite, `spinning` for onnx).
     """
     cls = backend_class(backend)
     if isinstance(path, Bundle):

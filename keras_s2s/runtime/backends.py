@@ -141,6 +141,10 @@ class LiteRTBackend(BundleBackend):
         bundle: a `Bundle`.
         num_threads: CPU threads for each interpreter (default: the cores this process
             may use, at most 4; 0: the runtime's own default; `keras_s2s.runtime.threads`).
+        xnnpack_loops: run the graphs with a loop (`BUILTIN_KERNEL_ROLES`) on XNNPACK
+            too. Opt-in: 3x to 4x faster on the tutorial-size model with identical
+            outputs in `benchmarks/results/xnnpack_loops_speed.md`, but off by default
+            for the one wrong score seen (below). `kernels` says what each graph runs on.
     """
 
     name = "tflite"
@@ -152,18 +156,29 @@ class LiteRTBackend(BundleBackend):
     # (`benchmarks/xnnpack_loops.py` measures both sides of this choice).
     BUILTIN_KERNEL_ROLES = ("encoder", "translate", "beam")
 
-    def __init__(self, bundle, num_threads=None):
+    def __init__(self, bundle, num_threads=None, xnnpack_loops=False):
         super().__init__(bundle)
         self._litert = _import("ai_edge_litert.interpreter", "ai-edge-litert")
         self.num_threads = check_threads(num_threads)
+        if not isinstance(xnnpack_loops, bool):
+            raise ValueError(f"xnnpack_loops must be True or False, got {xnnpack_loops!r}.")
+        self.xnnpack_loops = xnnpack_loops
+        # What each graph loaded so far runs on: "xnnpack" or "builtin" (kernels).
+        self.kernels = {}
         # Whether the encoding graphs take any batch (None) or one row (1).
         self._row_by_row = bundle.meta["formats"]["tflite"].get("encoder_batch_size", 1) == 1
+        if xnnpack_loops and self._row_by_row:
+            raise ValueError(
+                "xnnpack_loops needs a bundle whose TFLite graphs take a batch; this one's "
+                "loops are Keras's own RNN loop, which XNNPACK often computes wrongly: "
+                "export the model again (keras-s2s export) or leave out xnnpack_loops.")
         self._encoder = self._runner("encoder", "encode")
         self._decoder_step = self._runner("decoder_step", "decode_step")
 
     def _runner(self, role, signature):
         options = {}
-        if role in self.BUILTIN_KERNEL_ROLES:
+        builtin = role in self.BUILTIN_KERNEL_ROLES and not self.xnnpack_loops
+        if builtin:
             options["experimental_op_resolver_type"] = (
                 self._litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
         path = self.bundle.file("tflite", role)
@@ -174,9 +189,11 @@ class LiteRTBackend(BundleBackend):
                 interpreter = self._litert.Interpreter(
                     model_path=path, num_threads=self.num_threads or None, **options)
                 interpreter.allocate_tensors()
-            return interpreter.get_signature_runner(signature)
+            runner = interpreter.get_signature_runner(signature)
         except (ValueError, RuntimeError) as e:
             raise _load_error(path, "LiteRT", e) from None
+        self.kernels[role] = "builtin" if builtin else "xnnpack"
+        return runner
 
     @functools.cached_property
     def _loop(self):

@@ -70,6 +70,34 @@ def write_meta(path, meta):
         json.dump(meta, f)
 
 
+
+# === LiteRT's kernels ===
+
+def test_litert_runs_the_loop_graphs_on_xnnpack_only_when_asked(bundle):
+    """By default the graphs with a loop run on LiteRT's builtin kernels and the step
+    graph on XNNPACK; `xnnpack_loops=True` puts every graph on XNNPACK, with the same
+    translations (greedy and beam, step by step and whole loop)."""
+    shipped = runtime.load(bundle, backend="tflite")
+    opted = runtime.load(bundle, backend="tflite", xnnpack_loops=True)
+    for translator in (shipped, opted):
+        for options in ({}, {"beam_size": 4}):
+            translator.translate(TEXTS, whole_loop=True, **options)
+    assert shipped.backend.kernels == {"encoder": "builtin", "decoder_step": "xnnpack",
+                                       "translate": "builtin", "beam": "builtin"}
+    assert set(opted.backend.kernels.values()) == {"xnnpack"} and len(opted.backend.kernels) == 4
+    for options in ({}, {"whole_loop": True}, {"beam_size": 4}, {"beam_size": 4, "whole_loop": True}):
+        assert opted.translate(TEXTS, **options) == shipped.translate(TEXTS, **options), options
+
+
+def test_xnnpack_loops_is_refused_for_a_bundle_of_row_by_row_graphs(bundle_copy):
+    meta = read_meta(bundle_copy)
+    meta["formats"]["tflite"]["encoder_batch_size"] = 1  # as bundles before the batched encoder
+    write_meta(bundle_copy, meta)
+    with pytest.raises(ValueError, match="export the model again"):
+        runtime.load(bundle_copy, backend="tflite", verify=False, xnnpack_loops=True)
+    with pytest.raises(ValueError, match="xnnpack_loops must be True or False"):
+        runtime.load(bundle_copy, backend="tflite", verify=False, xnnpack_loops="yes")
+
 # === No TensorFlow on the device ===
 
 CHILD = """
