@@ -282,7 +282,7 @@ def markdown(result):
         for r in result["speed"]:
             lines.append(f"| {r['batch']} | {r['beam']} | {r['builtin']:,.1f} | "
                          f"{r['xnnpack']:,.1f} | {r['xnnpack'] / r['builtin']:.2f}x | "
-                         f"{r.get('differing', 0 if r['identical'] else '?')} of "
+                         f"{r['differing']} of "
                          f"{r['sentences']} | {r.get('near_ties', '-')} | "
                          f"{r.get('largest_score_difference', '-')} |")
     return "\n".join(lines) + "\n"
