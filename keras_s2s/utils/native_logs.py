@@ -8,7 +8,12 @@ TensorFlow Lite XNNPACK delegate for CPU.`). Python cannot turn them off, so the
 filtered where they are written:
 
 - `filtered_stderr()` (the `keras-s2s` command, for its whole run) passes fd 2 through
-  a pipe and a thread that forwards every line except `is_noise` ones, as they come;
+  a pipe and a small filter process that forwards every line except `is_noise` ones,
+  as they come. A process, not a thread: when the command dies of a native crash, the
+  last words it wrote (glibc's `malloc(): ...`, a TensorFlow `Check failed` line) are
+  still in the pipe, and only a reader outside the dying process gets them out. For
+  the same reason a fatal signal's Python traceback (`faulthandler`, all threads) goes
+  straight to the real stderr;
 - `quiet_stderr()` (around one native call, e.g. making a LiteRT interpreter in a
   user's program) sends fd 2 to a temporary file and replays what is not noise.
 
@@ -20,11 +25,13 @@ No TensorFlow here: the runtime uses this module.
 """
 
 import contextlib
+import faulthandler
 import os
 import re
+import signal
+import subprocess
 import sys
 import tempfile
-import threading
 
 _NOISE = re.compile(
     r"(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
@@ -94,25 +101,36 @@ def _write_all(fd, data):
 
 @contextlib.contextmanager
 def filtered_stderr():
-    """Within the block, fd 2 goes through a filter that drops noise lines (as they
-    come; for a whole command)."""
+    """Within the block, fd 2 goes through a filter process that drops noise lines (as
+    they come; for a whole command), and a fatal signal's traceback to the real stderr."""
     if not enabled():
         yield
         return
     _flush()
     saved = os.dup(2)
     read_fd, write_fd = os.pipe()
+    # This very file as a script, isolated (-I) and without site (-S): no import of
+    # keras_s2s, let alone TensorFlow, and a start in a few milliseconds.
+    forwarder = subprocess.Popen([sys.executable, "-I", "-S", os.path.abspath(__file__)],
+                                 stdin=read_fd, stdout=saved, close_fds=True)
+    os.close(read_fd)
     os.dup2(write_fd, 2)
     os.close(write_fd)
-    thread = threading.Thread(target=_forward, args=(read_fd, saved), daemon=True,
-                              name="keras_s2s-stderr-filter")
-    thread.start()
+    handled_faults = faulthandler.is_enabled()
+    faulthandler.enable(file=saved, all_threads=True)
     try:
         yield
     finally:
         _flush()
-        os.dup2(saved, 2)  # closes the pipe's write end: the thread reads EOF and ends
-        thread.join(timeout=5)  # (a child process still holding it cannot stall us)
+        if handled_faults:
+            faulthandler.enable(file=sys.stderr, all_threads=True)
+        else:
+            faulthandler.disable()
+        os.dup2(saved, 2)  # closes the pipe's write end: the filter reads EOF and ends
+        try:
+            forwarder.wait(timeout=5)  # (a child process still holding it cannot stall us)
+        except subprocess.TimeoutExpired:
+            pass
         os.close(saved)
 
 
@@ -146,3 +164,11 @@ def _flush():
             stream.flush()
         except (AttributeError, ValueError, OSError):
             pass
+
+
+if __name__ == "__main__":
+    # The filter process of `filtered_stderr()`: stdin to stdout, noise dropped, until
+    # every writer has closed the pipe. Ctrl-C is for the command: the filter must live
+    # on to pass its last words (a KeyboardInterrupt traceback) through.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _forward(0, 1)

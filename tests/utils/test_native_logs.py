@@ -83,3 +83,26 @@ def test_the_filter_steps_aside_when_asked():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env=env, timeout=60)
     assert result.stderr.startswith(NOISE[0] + "\n" + NOISE[1] + "\n")
+
+
+CRASH = """
+import os
+from keras_s2s.utils.native_logs import filtered_stderr
+with filtered_stderr():
+    os.write(2, b"F0000 00:00:1796171438.365472    2356 check.cc:1] Check failed: x\\n")
+    os.abort()                 # as a failed CHECK or glibc's heap check ends a process
+"""
+
+
+def test_a_native_crash_keeps_its_last_words_and_shows_where_python_was():
+    """What a dying process wrote just before the end still gets out (the filter is a
+    process of its own, not a thread that dies with the command), and faulthandler
+    writes the Python stack straight to the real stderr."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_S2S_NATIVE_LOGS", "PYTHONFAULTHANDLER")}
+    result = subprocess.run([sys.executable, "-c", CRASH], capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.returncode == -6
+    assert "Check failed: x" in result.stderr
+    assert "Fatal Python error: Aborted" in result.stderr
+    assert 'File "<string>", line 6 in <module>' in result.stderr
