@@ -911,9 +911,13 @@ def main(argv=None):
 
 def run():
     """The `keras-s2s` console command: `main()` with the native libraries' log chatter
-    filtered out of stderr (`keras_s2s.utils.native_logs`)."""
+    filtered out of stderr (`keras_s2s.utils.native_logs`), and the Python stack of
+    every thread printed if a native library crashes the process (`faulthandler`)."""
+    import faulthandler
+
     from keras_s2s.utils.native_logs import filtered_stderr
 
+    faulthandler.enable(all_threads=True)
     with filtered_stderr():
         status = main()
     sys.exit(status)

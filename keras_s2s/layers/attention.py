@@ -113,14 +113,22 @@ class Attention(keras.layers.Layer):
             return ops.matmul(values, self.w_a[self._query_dim :])
         return ops.matmul(values, self.w_1)
 
-    def call(self, query, values, keys=None, mask=None):
+    def call(self, query, values, keys=None, mask=None, training=None):
         if keys is None:
             keys = self.project_keys(values)
         # `t`: the target positions of a sequence of queries; absent for one step.
         t = "t" if len(query.shape) == 3 else ""
+        # Inference writes one step's products as batched matmuls, which convert to one
+        # op each (see the context below). Training, which differentiates through them,
+        # keeps einsums: on TensorFlow 2.21 with oneDNN (its CPU default), the batched
+        # matmuls of one step and their gradients, (batch, 1, src) x (batch, src, dim)
+        # and the size-1 products they imply, corrupted the heap in about one training
+        # run in ten (a core dump stopped in BatchMatMulMkl; tensorflow#117700 is that
+        # kernel's known size-1-dimension bug); with einsums, none did.
+        einsum = bool(training)
         if self.score in ("dot", "general"):
-            if t:
-                scores = ops.einsum("btd,bsd->bts", query, keys)
+            if t or einsum:
+                scores = ops.einsum(f"b{t}d,bsd->b{t}s", query, keys)
             else:
                 # (batch, src, d) x (batch, d, 1): a batched product that converts to one
                 # op without moving `keys` (see the context below).
@@ -159,9 +167,12 @@ class Attention(keras.layers.Layer):
         # A batched matrix product, (batch, [tgt_len | 1], src) x (batch, src, dim). Written
         # as an einsum, tf2onnx turns it into a transpose of `values` on every decoder
         # step (a fifth of the step's time at batch 64 on ONNX Runtime).
-        context = ops.matmul(weights if t else ops.expand_dims(weights, 1), values)
-        if not t:
-            context = ops.squeeze(context, 1)
+        if einsum:
+            context = ops.einsum(f"b{t}s,bsd->b{t}d", weights, values)
+        else:
+            context = ops.matmul(weights if t else ops.expand_dims(weights, 1), values)
+            if not t:
+                context = ops.squeeze(context, 1)
         return context, weights
 
     def compute_mask(self, query, values, keys=None, mask=None):

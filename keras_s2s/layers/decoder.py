@@ -218,13 +218,13 @@ class Decoder(keras.layers.Layer):
         context = weights = None
         if self.has_attention and self.attention_placement == "bahdanau":
             query = state[f"h{self.num_layers - 1}"]
-            context, weights = self._attend(query, memory)
+            context, weights = self._attend(query, memory, training)
             rnn_inputs.append(context)
         x = ops.concatenate(rnn_inputs, axis=-1) if len(rnn_inputs) > 1 else inputs
         x, new_state = self._rnn_step(x, state, training)
         if self.has_attention:
             if self.attention_placement == "luong":
-                context, weights = self._attend(x, memory)
+                context, weights = self._attend(x, memory, training)
             x = self.attentional_dense(ops.concatenate([context, x], axis=-1))
         if self.input_feeding:
             new_state["attentional"] = x
@@ -263,13 +263,14 @@ class Decoder(keras.layers.Layer):
         outputs = ops.transpose(outputs, (1, 0, 2))
         weights = None
         if self.has_attention:
-            context, weights = self._attend(outputs, memory)
+            context, weights = self._attend(outputs, memory, training)
             outputs = self.attentional_dense(ops.concatenate([context, outputs], axis=-1))
         return outputs, weights
 
-    def _attend(self, query, memory):
+    def _attend(self, query, memory, training=None):
         return self.attention_layer(
-            query, memory["encoder_outputs"], keys=memory.get("attention_keys"), mask=memory["source_mask"]
+            query, memory["encoder_outputs"], keys=memory.get("attention_keys"),
+            mask=memory["source_mask"], training=training,
         )
 
     def call(

@@ -105,6 +105,12 @@ def test_attention_matches_its_formula(score, query_dim, value_dim, units, maske
     np.testing.assert_allclose(weights_k, weights, atol=1e-6)
     np.testing.assert_allclose(context_k, context, atol=1e-6)
 
+    # Training writes the products as einsums, inference as batched matmuls: same values.
+    context_t, weights_t = to_numpy(layer(query, values, mask=mask if masked else None,
+                                          training=True))
+    np.testing.assert_allclose(weights_t, weights, atol=1e-6)
+    np.testing.assert_allclose(context_t, context, atol=1e-6)
+
 
 @pytest.mark.parametrize("score", SCORES)
 def test_attention_ignores_values_at_masked_positions(score, rng):
