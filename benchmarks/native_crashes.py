@@ -27,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 
+from compare_checkouts import commit_of  # (benchmarks/ is on sys.path)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 NAME = "native_crashes"
@@ -34,16 +36,6 @@ TRAIN = ["train", "--task", "reverse", "--train-size", "800", "--dev-size", "50"
          "--test-size", "100", "--units", "8", "--embedding-dim", "8", "--epochs", "2",
          "--dropout", "0.2", "--teacher-forcing", "0.8", "--quiet", "--no-tensorboard",
          "--seed", "7"]
-
-
-def describe(checkout):
-    """`git describe`-like name of a checkout: its commit, '+' if it has changes."""
-    commit = subprocess.run(["git", "-C", checkout, "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True, check=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", checkout, "status", "--porcelain", "--",
-                            "keras_s2s"], capture_output=True, text=True,
-                           check=True).stdout.strip()
-    return commit + (" + uncommitted changes" if dirty else "")
 
 
 def run_once(checkout, work):
@@ -91,7 +83,7 @@ def main(argv=None):
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python "
                    f"{platform.python_version()}",
         "load_average": os.getloadavg(),
-        "checkouts": {name: describe(path) for name, path in checkouts.items()},
+        "checkouts": {name: commit_of(path) for name, path in checkouts.items()},
         "runs": args.runs,
         "outcomes": {name: dict(counts[name]) for name in checkouts},
         "crashed_stderr_tails": crashes,

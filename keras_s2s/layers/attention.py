@@ -164,12 +164,12 @@ class Attention(keras.layers.Layer):
             empty = 1.0 - ops.max(mask, axis=-1, keepdims=True)
             weights = exp_scores / (ops.sum(exp_scores, axis=-1, keepdims=True) + empty)
         weights = ops.cast(weights, values.dtype)
-        # A batched matrix product, (batch, [tgt_len | 1], src) x (batch, src, dim). Written
-        # as an einsum, tf2onnx turns it into a transpose of `values` on every decoder
-        # step (a fifth of the step's time at batch 64 on ONNX Runtime).
         if einsum:
             context = ops.einsum(f"b{t}s,bsd->b{t}d", weights, values)
         else:
+            # A batched matrix product, (batch, [tgt_len | 1], src) x (batch, src, dim).
+            # Written as an einsum, tf2onnx turns it into a transpose of `values` on every
+            # decoder step (a fifth of the step's time at batch 64 on ONNX Runtime).
             context = ops.matmul(weights if t else ops.expand_dims(weights, 1), values)
             if not t:
                 context = ops.squeeze(context, 1)

@@ -70,8 +70,8 @@ def write_meta(path, meta):
         json.dump(meta, f)
 
 
-
 # === LiteRT's kernels ===
+
 
 def test_litert_runs_the_loop_graphs_on_xnnpack_only_when_asked(bundle):
     """By default the graphs with a loop run on LiteRT's builtin kernels and the step
@@ -97,6 +97,7 @@ def test_xnnpack_loops_is_refused_for_a_bundle_of_row_by_row_graphs(bundle_copy)
         runtime.load(bundle_copy, backend="tflite", verify=False, xnnpack_loops=True)
     with pytest.raises(ValueError, match="xnnpack_loops must be True or False"):
         runtime.load(bundle_copy, backend="tflite", verify=False, xnnpack_loops="yes")
+
 
 # === No TensorFlow on the device ===
 
